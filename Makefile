@@ -1,0 +1,47 @@
+# Sonatina: `make run` starts the studio, `make test` runs every test.
+# Both install first: system packages (when root and missing), the Python venv, the front end.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+# Debian packages: SoundFont synthesis (FluidSynth backend + GM SoundFont), the browser for the
+# end-to-end tests, and the servers the PostgreSQL / Redis tests start.
+APT_PACKAGES := fluidsynth fluid-soundfont-gm chromium postgresql redis-server
+
+.PHONY: install run test sysdeps frontend clean bench
+
+install: sysdeps $(VENV)/.installed frontend
+
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "Note: system packages missing ($$missing); features that need them are skipped."; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+frontend: $(VENV)/.installed
+	@if [ -f frontend/package.json ]; then $(MAKE) -s -C frontend build; fi
+
+run: install
+	$(BIN)/sonatina serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info
