@@ -1,0 +1,183 @@
+// The song player: SpessaSynth plays the song's MIDI with our own SoundFont inside an
+// AudioWorklet; an AnalyserNode between the synth and the speakers feeds the visualizer, so what
+// is drawn is what is heard. Controls are plain HTML from the Jinja partial, found by id.
+
+import { Sequencer, WorkletSynthesizer } from "spessasynth_lib";
+import { BasicMIDI } from "spessasynth_core";
+import { formatTime } from "./format.js";
+import { fillInstrumentSelect } from "./instruments.js";
+import { PianoRoll, notesFromMidi } from "./pianoroll.js";
+import { Visualizer } from "./visualizer.js";
+
+// Both files are built next to this bundle (see frontend/build.mjs), so they resolve from it.
+const PROCESSOR_URL = new URL("spessasynth_processor.min.js", import.meta.url).href;
+const SOUNDFONT_URL = new URL("soundfont/TimGM6mb.sf2", import.meta.url).href;
+const DRUM_CHANNEL = 9;
+
+export class Player {
+  constructor(root) {
+    this.root = root;
+    this.midiUrl = root.dataset.midiUrl;
+    this.program = Number(root.dataset.program || 0);
+    this.state = "loading";  // loading | ready | error
+    this.seeking = false;    // true while the user drags the seek bar
+    const $ = (id) => root.querySelector(`#${id}`);
+    this.el = {
+      play: $("player-play"),
+      time: $("player-time"),
+      duration: $("player-duration"),
+      seek: $("player-seek"),
+      speed: $("player-speed"),
+      instrument: $("player-instrument"),
+      status: $("player-status"),
+      visualizer: $("player-visualizer"),
+      pianoroll: $("player-pianoroll"),
+    };
+    fillInstrumentSelect(this.el.instrument, this.program);
+    this.ready = this.load().catch((err) => {
+      this.state = "error";
+      this.setStatus(`Could not load the player: ${err.message}`);
+      throw err;
+    });
+    this.ready.catch(() => {});  // the status line already says it; play() still sees the rejection
+  }
+
+  async load() {
+    this.setStatus("Loading sounds…");
+    // Fetch while the audio graph is being set up; the SoundFont is the big one (~6 MB, cached).
+    const midiPromise = fetchBuffer(this.midiUrl, "the song's MIDI");
+    const fontPromise = fetchBuffer(SOUNDFONT_URL, "the SoundFont");
+
+    this.ctx = new AudioContext();
+    await this.ctx.audioWorklet.addModule(PROCESSOR_URL);
+    this.synth = new WorkletSynthesizer(this.ctx);
+    this.analyser = this.ctx.createAnalyser();
+    this.analyser.fftSize = 2048;
+    this.synth.connect(this.analyser);
+    this.analyser.connect(this.ctx.destination);
+
+    await this.synth.soundBankManager.addSoundBank(await fontPromise, "main");
+    await this.synth.isReady;
+
+    const midiBuffer = await midiPromise;
+    // Parse a copy for the piano roll: the sequencer takes ownership of the buffer it is given.
+    const midi = BasicMIDI.fromArrayBuffer(midiBuffer.slice(0), "song.mid");
+    this.pianoRoll = new PianoRoll(this.el.pianoroll, notesFromMidi(midi));
+    this.visualizer = new Visualizer(this.el.visualizer, this.analyser);
+
+    // Play the file as written: from time 0 (no skipping leading rests), once (no looping).
+    this.seq = new Sequencer(this.synth, { skipToFirstNoteOn: false });
+    this.seq.loopCount = 0;
+    const loaded = new Promise((resolve) => this.seq.eventHandler.addEvent("songChange", "sonatina", resolve));
+    this.seq.eventHandler.addEvent("songEnded", "sonatina", () => this.render());
+    this.seq.loadNewSongList([{ binary: midiBuffer, fileName: "song.mid" }]);
+    await loaded;
+    this.seq.pause();
+
+    this.el.seek.max = String(this.duration);
+    this.el.duration.textContent = formatTime(this.duration);
+    this.bindControls();
+    this.state = "ready";
+    this.setStatus("Ready");
+    this.root.dataset.state = "ready";
+    requestAnimationFrame(() => this.frame());
+  }
+
+  bindControls() {
+    const { play, seek, speed, instrument } = this.el;
+    play.disabled = false;
+    play.addEventListener("click", () => this.toggle());
+    seek.disabled = false;
+    seek.addEventListener("input", () => {
+      this.seeking = true;
+      this.el.time.textContent = formatTime(Number(seek.value));
+    });
+    seek.addEventListener("change", () => {
+      this.seek(Number(seek.value));
+      this.seeking = false;
+    });
+    speed.disabled = false;
+    speed.addEventListener("change", () => this.setSpeed(Number(speed.value)));
+    instrument.disabled = false;
+    instrument.addEventListener("change", () => this.setInstrument(Number(instrument.value)));
+  }
+
+  get duration() { return this.seq ? this.seq.duration : 0; }
+  get currentTime() { return this.seq ? this.seq.currentTime : 0; }
+  get playing() { return Boolean(this.seq) && !this.seq.paused; }
+  get playbackRate() { return this.seq ? this.seq.playbackRate : 1; }
+
+  async play() {
+    await this.ready;
+    // Browsers start an AudioContext suspended until the page gets a user gesture.
+    await this.ctx.resume();
+    this.seq.play();
+    if (this.ctx.state !== "running") this.setStatus("Your browser blocked sound: press Play to listen.");
+    else this.setStatus("Playing");
+    this.render();
+  }
+
+  pause() {
+    if (!this.seq) return;
+    this.seq.pause();
+    this.setStatus("Paused");
+    this.render();
+  }
+
+  toggle() { return this.playing ? this.pause() : this.play(); }
+
+  seek(seconds) {
+    this.seq.currentTime = Math.min(Math.max(0, seconds), this.duration);
+    this.render();
+  }
+
+  setSpeed(rate) {
+    if (!(rate >= 0.5 && rate <= 2)) throw new Error(`speed must be between 0.5 and 2, not ${rate}`);
+    this.seq.playbackRate = rate;
+    this.el.speed.value = String(rate);
+  }
+
+  /** Play every melodic channel with GM `program`, overriding the file's own program changes. */
+  setInstrument(program) {
+    this.program = program;
+    this.el.instrument.value = String(program);
+    for (let ch = 0; ch < this.synth.channelCount; ch++) {
+      if (ch % 16 === DRUM_CHANNEL) continue;
+      const channel = this.synth.midiChannels[ch];
+      // The lock stops the song's program changes (re-sent on every seek) from undoing the choice.
+      channel.setSystemParameter("presetLock", false);
+      this.synth.programChange(ch, program);
+      channel.setSystemParameter("presetLock", true);
+    }
+  }
+
+  /** RMS of the sound leaving the synth right now (0 = silence); used by tests and the meter. */
+  analyserLevel() { return this.visualizer ? this.visualizer.level() : 0; }
+
+  setStatus(text) { this.el.status.textContent = text; }
+
+  /** Update the controls that reflect playback state. */
+  render() {
+    const t = this.currentTime;
+    this.el.play.textContent = this.playing ? "Pause" : "Play";
+    this.el.play.setAttribute("aria-pressed", String(this.playing));
+    this.root.dataset.playing = String(this.playing);
+    if (!this.seeking) {
+      this.el.seek.value = String(t);
+      this.el.time.textContent = formatTime(t);
+    }
+  }
+
+  frame() {
+    this.render();
+    this.pianoRoll.draw(this.playing ? this.seq.currentHighResolutionTime : this.currentTime);
+    this.visualizer.draw();
+    requestAnimationFrame(() => this.frame());
+  }
+}
+
+async function fetchBuffer(url, what) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${what} did not download (HTTP ${response.status})`);
+  return response.arrayBuffer();
+}

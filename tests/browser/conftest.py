@@ -1,0 +1,56 @@
+"""Headless Debian Chromium for the browser tests, driven by Playwright.
+
+`playwright install` cannot download browsers here, so we point Playwright at the system's
+/usr/bin/chromium (installed by `make sysdeps`) and skip with a reason when it is absent.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+import sonatina
+
+CHROMIUM = os.environ.get("SONATINA_CHROMIUM", "/usr/bin/chromium")
+PLAYER_JS = Path(sonatina.__file__).parent / "web" / "static" / "player" / "player.js"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root in CI containers
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (Debian package chromium; `make sysdeps` installs it)")
+    if not PLAYER_JS.exists():
+        pytest.skip("the player is not built (run `make -C frontend build`, part of `make install`)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    context.close()

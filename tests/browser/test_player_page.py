@@ -1,0 +1,126 @@
+"""The player on its own page (no studio back end): real SoundFont audio in headless Chromium.
+
+A minimal Flask app renders the player partial exactly as the song page includes it, with a
+MIDI built in memory, so the player is checked even where the studio is not running.
+"""
+
+import threading
+from pathlib import Path
+
+import pytest
+import symusic
+from flask import Flask, Response, render_template_string, request
+from werkzeug.serving import make_server
+
+import sonatina
+
+WEB = Path(sonatina.__file__).parent / "web"
+SECONDS = 12.0
+
+
+def melody_midi(seconds=SECONDS, program=0):
+    """A C-major scale up and down in eighth notes at 120 bpm, lasting `seconds`."""
+    score = symusic.Score(480)
+    score.tempos.append(symusic.Tempo(0, 120.0))
+    track = symusic.Track(program=program)
+    scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62]
+    steps = int(seconds * 4) - 1  # eighth notes at 120 bpm: 4 per second
+    for i in range(steps):
+        track.notes.append(symusic.Note(i * 240, 230, scale[i % len(scale)], 90))
+    track.notes.append(symusic.Note(steps * 240, 240, 48, 90))  # last note ends at `seconds`
+    score.tracks.append(track)
+    return score.dumps_midi()
+
+
+class Song:
+    id = 1
+    title = "Scale study"
+    duration_s = SECONDS
+    settings = {"instrument": 0}
+
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{{ song.title }}</title></head>
+<body><h1>{{ song.title }}</h1>{% include "player/_player.html" %}</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = Flask("player_page", template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
+    midi = melody_midi()
+
+    @app.route("/song")
+    def song_page():
+        return render_template_string(PAGE, song=Song(), midi_url="/song.mid", audio_urls={})
+
+    @app.route("/song.mid")
+    def song_midi():
+        return Response(midi, mimetype="audio/midi")
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+def wait_ready(page):
+    page.wait_for_selector("#player[data-state='ready']", timeout=30_000)
+
+
+def player_time(page):
+    return page.evaluate("window.sonatinaPlayer.currentTime")
+
+
+def test_player_plays_real_audio_with_controls(page, server):
+    page.goto(f"{server}/song")
+    wait_ready(page)
+    assert page.evaluate("window.sonatinaPlayer.duration") == pytest.approx(SECONDS, abs=0.3)
+    assert page.text_content("#player-duration").strip() == "0:12"
+    assert page.locator("#player-instrument option").count() == 128
+
+    page.click("#player-play")
+    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.5",
+                           timeout=10_000)
+    # The analyser sits on the synth's real output: sound means a non-zero RMS.
+    page.wait_for_function("window.sonatinaPlayer.analyserLevel() > 0.001", timeout=5_000)
+    assert page.text_content("#player-play") == "Pause"
+
+    # Seek: time jumps to where the bar was moved.
+    page.eval_on_selector("#player-seek", "el => { el.value = 8; el.dispatchEvent(new Event('change')); }")
+    page.wait_for_function("window.sonatinaPlayer.currentTime >= 8", timeout=5_000)
+    assert player_time(page) < 11
+
+    # Speed: at 2x, song time runs about twice as fast as the wall clock.
+    page.eval_on_selector("#player-seek", "el => { el.value = 1; el.dispatchEvent(new Event('change')); }")
+    page.select_option("#player-speed", "2")
+    t0, w0 = page.evaluate("[window.sonatinaPlayer.currentTime, performance.now() / 1000]")
+    page.wait_for_timeout(1500)
+    t1, w1 = page.evaluate("[window.sonatinaPlayer.currentTime, performance.now() / 1000]")
+    assert (t1 - t0) / (w1 - w0) == pytest.approx(2.0, rel=0.25)
+
+    # Instrument: strings take over every melodic channel and sound keeps flowing.
+    page.select_option("#player-instrument", "48")
+    page.wait_for_function(
+        "window.sonatinaPlayer.synth.midiChannels[0].patch.program === 48"
+        " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=5_000)
+
+    page.click("#player-play")
+    page.wait_for_function("!window.sonatinaPlayer.playing", timeout=5_000)
+    paused_at = player_time(page)
+    page.wait_for_timeout(300)
+    assert player_time(page) == paused_at
+    assert page.js_errors == []
+
+
+def test_autoplay_query_starts_playback(page, server):
+    page.goto(f"{server}/song?autoplay=1")
+    page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.currentTime > 0.3", timeout=30_000)
+    assert page.evaluate("window.sonatinaPlayer.playing")
+
+
+def test_missing_midi_says_so(page, server):
+    # A broken MIDI URL shows one sentence in the status line instead of a silent dead player.
+    page.route("**/song.mid", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(f"{server}/song")
+    page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.state === 'error'", timeout=30_000)
+    assert "HTTP 404" in page.text_content("#player-status")
