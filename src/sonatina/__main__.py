@@ -1,0 +1,5 @@
+"""`python -m sonatina` (what torchrun launches) is the `sonatina` command."""
+
+from sonatina.cli import main
+
+main()

@@ -1,0 +1,137 @@
+"""`sonatina train | generate | evaluate | models`: thin wrappers over sonatina.api."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from sonatina.cli.common import emit, json_option, user_errors
+from sonatina.model import PRESETS
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder: checkpoint, curves, logs.")
+@click.option("--preset", default="small", type=click.Choice(list(PRESETS)), show_default=True, help="Model size.")
+@click.option("--genre", help="Genre label for sources given without GENRE=SOURCE.")
+@click.option("--genre-folders", is_flag=True, help="Folders' first-level subfolders name the genres (data/<genre>/...).")
+@click.option("--limit", type=click.IntRange(min=1), help="Use at most N files from each source.")
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--max-minutes", type=click.FloatRange(min=0.01), help="Stop after this much training time.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last epoch.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--seq-len", type=click.IntRange(min=8), default=256, show_default=True)
+@click.option("--learning-rate", type=float, default=2e-3, show_default=True)
+@click.option("--patience", type=click.IntRange(min=1), default=3, show_default=True, help="Early-stop epochs.")
+@click.option("--transpose", type=click.IntRange(0, 12), default=0, show_default=True,
+              help="Augment by random transposition up to +-N semitones.")
+@click.option("--steps-per-epoch", type=click.IntRange(min=1), help="Override the automatic epoch length.")
+@click.option("--embed-dim", type=click.IntRange(min=1), help="Override the preset's embedding width.")
+@click.option("--hidden-size", type=click.IntRange(min=1), help="Override the preset's LSTM width.")
+@click.option("--layers", "num_layers", type=click.IntRange(min=1), help="Override the preset's LSTM depth.")
+@click.option("--dropout", type=click.FloatRange(0, 0.95), help="Override the preset's dropout.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--description", default="", help="One line for the model card.")
+@json_option
+@user_errors
+def train(sources, out, preset, genre, genre_folders, limit, resume, embed_dim, hidden_size, num_layers, dropout,
+          description, as_json, **options):
+    """Train an LSTM on SOURCES (files, folders, MAESTRO, GENRE=SOURCE, music21:NAME)."""
+    from sonatina import api
+
+    started = time.monotonic()
+    card = api.train(list(sources), out, preset=preset, genre=genre, genre_folders=genre_folders, limit=limit,
+                     resume=resume, progress=not as_json, description=description,
+                     model_overrides={"embed_dim": embed_dim, "hidden_size": hidden_size,
+                                      "num_layers": num_layers, "dropout": dropout}, **options)
+    if not card:  # a non-zero rank under torchrun: rank 0 reports
+        return
+    val = card["validation"]
+    result = {"out": str(Path(out)), "checkpoint": str(Path(out) / "model.safetensors"),
+              "bits_per_note": val["bits_per_note"], "bits_per_token": val["bits_per_token"],
+              "epochs": card["training"]["epochs"], "minutes": round((time.monotonic() - started) / 60, 2),
+              "genres": card["genres"], "data": card["data"]}
+    emit(result, as_json, f"Best checkpoint: {out} (validation {val['bits_per_note']:.3f} bits/note after "
+                          f"{val['epoch']} epoch(s)); learning curve in {Path(out) / 'learning_curve.png'}.")
+
+
+def _numbered(path: Path, index: int, count: int) -> Path:
+    return path if count == 1 else path.with_name(f"{path.stem}-{index}{path.suffix}")
+
+
+@click.command()
+@click.option("--model", default="default", show_default=True, help="Shipped model name, checkpoint file or run folder.")
+@click.option("--genre", help="Style to compose in (see `sonatina models`).")
+@click.option("--seconds", type=float, required=True, help="Length of each piece.")
+@click.option("--tempo", type=float, help="Beats per minute (default: typical for the genre or the primer).")
+@click.option("--key", help="e.g. 'D minor', 'F# major' (default: drawn from the seed).")
+@click.option("--instrument", help="GM name or program number (default: piano).")
+@click.option("--temperature", type=float, default=1.0, show_default=True)
+@click.option("--top-k", type=int, help="Sample only from the K most likely tokens.")
+@click.option("--top-p", type=float, help="Sample from the smallest set of tokens with probability >= P.")
+@click.option("--seed", type=int, help="Same seed and settings, same piece.")
+@click.option("--primer", type=click.Path(dir_okay=False), help="MIDI/MusicXML/ABC file to continue.")
+@click.option("--variations", type=int, default=1, show_default=True, help="Pieces to compose (seeds seed, seed+1, ...).")
+@click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]), help="Also render audio beside each MIDI.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.mid (numbered -1, -2... for variations).")
+@json_option
+@user_errors
+def generate(model, out, audio, as_json, **options):
+    """Compose new music and write it as standard MIDI."""
+    from sonatina import api
+
+    started = time.monotonic()
+    pieces = api.compose(model, **options)
+    elapsed = time.monotonic() - started
+    out = Path(out)
+    files = []
+    for i, piece in enumerate(pieces, start=1):
+        path = piece.write_midi(_numbered(out, i, len(pieces)))
+        entry = {"midi": str(path), "seconds": round(piece.duration_s, 3), "notes": piece.score.note_num(),
+                 "seed": piece.seed, "settings": piece.settings}
+        if audio:
+            from sonatina.audio import render
+
+            entry["audio"] = render(piece.score, path.with_suffix(f".{audio}"))["path"]
+        files.append(entry)
+    names = ", ".join(f["midi"] for f in files)
+    emit({"files": files, "compose_seconds": round(elapsed, 3)}, as_json,
+         f"Wrote {names} ({files[0]['seconds']:.1f} s, {pieces[0].settings['key']}, "
+         f"{pieces[0].settings['tempo']:g} BPM, seed {pieces[0].seed}).")
+
+
+@click.command()
+@click.option("--model", required=True, help="Shipped model name, checkpoint file or run folder.")
+@click.option("--genre", help="Condition on this genre (default: each piece's own, else the model's main one).")
+@click.argument("sources", nargs=-1, required=True)
+@json_option
+@user_errors
+def evaluate(model, genre, sources, as_json):
+    """Held-out negative log-likelihood of SOURCES under MODEL (bits per note, per token)."""
+    from sonatina import api
+
+    result = api.evaluate(model, list(sources), genre=genre, progress=not as_json)
+    emit(result, as_json, f"{result['model']}: {result['bits_per_note']:.3f} bits per note, "
+                          f"{result['bits_per_token']:.3f} bits per token over {result['pieces']} piece(s)"
+                          f" ({result['skipped']} skipped).")
+
+
+@click.command()
+@json_option
+@user_errors
+def models(as_json):
+    """List the shipped models and their genres."""
+    from sonatina.api import list_models
+
+    rows = list_models()
+    lines = [f"{r['name']}: genres {', '.join(r['genres'])}; validation {r['bits_per_note']:.3f} bits/note. "
+             f"{r['description']}" for r in rows]
+    emit({"models": rows}, as_json, "\n".join(lines) or "No shipped models are installed.")
+
+
+def register(group: click.Group) -> None:
+    for command in (train, generate, evaluate, models):
+        group.add_command(command)

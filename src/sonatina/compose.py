@@ -1,0 +1,127 @@
+"""From a request (length, genre, tempo, key, instrument, ...) to finished Scores.
+
+This is where user-facing choices are resolved and checked: defaults come from the model's
+card (each genre's typical tempo and share of minor keys); the model composes with its tonic
+on C, and the result is transposed to the requested (or a seeded random) key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from symusic import KeySignature, Score, TimeSignature
+
+from sonatina.corpus import load_score
+from sonatina.dataset import mode_index
+from sonatina.errors import SonatinaError, UnknownOptionError
+from sonatina.instruments import instrument_name, resolve_instrument
+from sonatina.keys import key_name, parse_key, shift_to
+from sonatina.models import LoadedModel
+from sonatina.sample import SamplingConfig, finish_ending, sample_tokens
+from sonatina.tokens import decode, encode, prepare_score
+
+MAX_SECONDS = 600.0
+MAX_VARIATIONS = 16
+TICKS_PER_QUARTER = 480
+
+
+@dataclass
+class Piece:
+    score: Score
+    seed: int
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.score.to("second").end())
+
+    def write_midi(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.score.dump_midi(str(path))
+        return path
+
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> float:
+    if value is None or not lo <= float(value) <= hi:
+        raise SonatinaError(f"{name} must be between {lo:g} and {hi:g}, got {value}.")
+    return float(value)
+
+
+def compose(model: LoadedModel, *, seconds: float = 30.0, genre: str | None = None, tempo: float | None = None,
+            key: str | None = None, instrument: str | int | None = None, temperature: float = 1.0,
+            top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+            primer: str | Path | Score | None = None, variations: int = 1, progress=None) -> list[Piece]:
+    seconds = _check_range("Length in seconds", seconds, 2, MAX_SECONDS)
+    variations = int(_check_range("Number of variations", variations, 1, MAX_VARIATIONS))
+    genre = model.default_genre if genre in (None, "") else str(genre).lower()
+    if genre not in model.genres:
+        raise UnknownOptionError(f"Model '{model.name}' knows no genre '{genre}'; it knows {', '.join(model.genres)}.")
+    stats = model.card.get("genre_stats", {}).get(genre, {})
+    program = resolve_instrument(instrument)
+    sampling = SamplingConfig(float(temperature), top_k or None, top_p)
+    target_key = parse_key(key) if key else None
+
+    primer_ids, primer_info = None, None
+    if primer is not None:
+        raw = primer if isinstance(primer, Score) else load_score(primer)
+        primer_info = prepare_score(raw)
+        primer_ids = encode(model.tokenizer, primer_info.score)
+        if len(primer_ids) == 0:
+            raise SonatinaError("The primer has no notes Sonatina can continue from.")
+    if tempo in (None, ""):
+        tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
+        tempo = float(np.clip(tempo, 40, 240))
+    tempo = _check_range("Tempo (BPM)", tempo, 20, 300)
+    base_seed = int(seed) if seed not in (None, "") else secrets.randbelow(2**31)
+
+    seeds = [base_seed + i for i in range(variations)]
+    keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
+    target_beats = seconds * tempo / 60.0
+    sequences = sample_tokens(model.net, model.vocab, model.genres.index(genre), [mode_index(m) for _, m in keys],
+                              target_beats, sampling, seeds, primer_ids, progress)
+    end_tick = round(target_beats * TICKS_PER_QUARTER)
+    pieces = []
+    for i, (ids, (tonic, mode)) in enumerate(zip(sequences, keys)):
+        score = decode(model.tokenizer, ids, tempo, program)
+        _transpose(score, shift_to(0, tonic))
+        finish_ending(score, end_tick)
+        score.time_signatures = [TimeSignature(0, 4, 4)]
+        score.key_signatures = [KeySignature(0, _sharps(tonic, mode), 1 if mode == "minor" else 0)]
+        settings = {
+            "model": model.name, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
+            "key": key_name(tonic, mode), "instrument": program, "instrument_name": instrument_name(program),
+            "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
+            "seed": seeds[i], "variation": i + 1, "variations": variations,
+            "primer": None if primer is None else (getattr(primer, "name", None) or str(primer)),
+        }
+        pieces.append(Piece(score, seeds[i], settings))
+    if progress:
+        progress(1.0)
+    return pieces
+
+
+def _choose_key(seed: int, target, primer_info, minor_share: float) -> tuple[int, str]:
+    """The requested key; else the primer's; else one drawn from the seed (mode by the genre's habits)."""
+    if primer_info is not None:
+        mode = primer_info.mode
+        return (target[0], mode) if target else (primer_info.tonic, mode)
+    if target:
+        return target
+    rng = np.random.default_rng([seed, 7])
+    return int(rng.integers(12)), "minor" if rng.random() < minor_share else "major"
+
+
+def _transpose(score: Score, semitones: int) -> None:
+    for track in score.tracks:
+        for note in track.notes:
+            note.pitch = int(np.clip(note.pitch + semitones, 0, 127))
+
+
+def _sharps(tonic: int, mode: str) -> int:
+    """Key signature accidentals (-7..7) for MIDI's key-signature meta event."""
+    major_tonic = (tonic + 3) % 12 if mode == "minor" else tonic
+    return {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 5: -1, 10: -2, 3: -3, 8: -4, 1: -5}[major_tonic]

@@ -1,0 +1,115 @@
+"""Turning SOURCE arguments into a list of pieces to read, each with a genre and maybe a split.
+
+A SOURCE is one of:
+  path/to/file.mid | .xml | .abc | .krn   one file
+  path/to/folder                          every music file below it (recursive)
+  path/to/maestro-v3.0.0                  a folder holding MAESTRO's csv: its split column is honoured
+  music21:NAME                            a collection of music21's bundled corpus (bach, palestrina,
+                                          essenFolksong, oneills1850, ryansMammoth, ...)
+  GENRE=SOURCE                            any of the above, labelled with a genre
+With genre_folders=True a folder's first-level subfolders name the genres of the files below
+them (data/<genre>/**/*.mid, as people lay out the Lakh MIDI set).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sonatina.corpus.reading import music_files
+from sonatina.errors import BadInputError, EmptyDatasetError
+
+DEFAULT_GENRE = "general"
+GENRE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,31}$")
+
+# Genres of music21's bundled collections (folder name -> genre).
+MUSIC21_GENRES = {
+    "essenfolksong": "folk", "oneills1850": "folk", "ryansmammoth": "folk", "airdsairs": "folk",
+    "miscfolk": "folk", "nottingham-dataset": "folk", "leadsheet": "pop", "joplin": "ragtime",
+}
+
+
+@dataclass(frozen=True)
+class PieceRef:
+    path: Path
+    genre: str
+    split: str | None = None  # "train" | "validation" | "test" when the source dictates it
+    source: str = ""
+
+
+def check_genre(name: str) -> str:
+    genre = name.strip().lower()
+    if not GENRE_RE.match(genre):
+        raise BadInputError(f"Genre name '{name}' must be 1-32 lowercase letters, digits, '-' or '_'.")
+    return genre
+
+
+def collect_sources(sources: list[str], genre: str | None = None, genre_folders: bool = False,
+                    limit: int | None = None) -> list[PieceRef]:
+    """Expand SOURCE arguments; `genre` labels unlabelled ones; `limit` caps pieces per source."""
+    refs: list[PieceRef] = []
+    for source in sources:
+        label = check_genre(genre) if genre else None
+        spec = source
+        if "=" in source and not Path(source).exists():
+            label, spec = source.split("=", 1)
+            label = check_genre(label)
+        found = _expand(spec, label, genre_folders)
+        if not found:
+            raise EmptyDatasetError(f"Source '{source}' holds no MIDI, MusicXML, ABC or Humdrum files.")
+        refs.extend(found[:limit] if limit else found)
+    if not refs:
+        raise EmptyDatasetError("No music was given: name at least one file, folder or music21:COLLECTION.")
+    return refs
+
+
+def _expand(spec: str, label: str | None, genre_folders: bool) -> list[PieceRef]:
+    if spec.startswith("music21:"):
+        return _music21_collection(spec.split(":", 1)[1], label)
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return [PieceRef(path, label or DEFAULT_GENRE, None, spec)]
+    if not path.is_dir():
+        raise BadInputError(f"Source '{spec}' is neither a file, a folder nor music21:COLLECTION.")
+    maestro_csv = sorted(path.glob("maestro-v*.csv"))
+    if maestro_csv:
+        return _maestro(path, maestro_csv[-1], label or "classical", spec)
+    if genre_folders and not label:
+        return [
+            PieceRef(f, check_genre(sub.name), None, spec)
+            for sub in sorted(p for p in path.iterdir() if p.is_dir())
+            for f in music_files(sub)
+        ]
+    return [PieceRef(f, label or DEFAULT_GENRE, None, spec) for f in music_files(path)]
+
+
+def _maestro(root: Path, csv_path: Path, genre: str, spec: str) -> list[PieceRef]:
+    """MAESTRO: the csv lists midi_filename (relative to root) and split train/validation/test."""
+    refs = []
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            midi = root / row.get("midi_filename", "")
+            split = row.get("split", "").strip().lower()
+            if midi.is_file() and split in ("train", "validation", "test"):
+                refs.append(PieceRef(midi, genre, split, spec))
+    return refs
+
+
+def _music21_collection(name: str, label: str | None) -> list[PieceRef]:
+    from music21 import corpus  # slow import; only for this kind of source
+
+    wanted = name.strip().lower()
+    paths = []
+    for p in corpus.getCorePaths():
+        parts = [part.lower() for part in Path(p).parts]
+        if "corpus" in parts and wanted in parts[parts.index("corpus") + 1:-1]:
+            paths.append(Path(p))
+    if not paths:
+        raise BadInputError(
+            f"music21's corpus has no collection '{name}'; try bach, palestrina, monteverdi, "
+            "essenFolksong, oneills1850 or ryansMammoth."
+        )
+    genre = label or MUSIC21_GENRES.get(wanted, "classical")
+    return [PieceRef(p, genre, None, f"music21:{name}") for p in sorted(paths)]

@@ -1,0 +1,198 @@
+"""Token arrays on disk, deterministic splits by piece, and training batches.
+
+Each readable piece becomes a TokenizedPiece (ids + genre + key + tempo), cached by the
+file's content hash and the tokenizer settings, so a second run over the same files is
+nearly free. Splits are decided per piece from a hash of its name (or by the source, for
+MAESTRO), never per window, so validation music is never seen in training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from sonatina.corpus import MIDI_SUFFIXES, PieceRef
+from sonatina.corpus.cache import cache_dir, file_digest
+from sonatina.corpus.reading import converted_midi_files, read_midi
+from sonatina.errors import EmptyDatasetError, SonatinaError
+from sonatina.tokens import build_tokenizer, encode, prepare_score
+
+log = logging.getLogger(__name__)
+
+VALIDATION_SHARE = 0.05
+TEST_SHARE = 0.05
+MIN_NOTES = 8  # shorter pieces teach nothing and are skipped (and counted)
+
+
+@dataclass
+class TokenizedPiece:
+    name: str
+    genre: str
+    split: str
+    ids: np.ndarray
+    mode: str
+    tonic: int
+    tempo: float
+    notes: int
+
+
+@dataclass
+class Dataset:
+    pieces: list[TokenizedPiece]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    def split(self, name: str) -> list[TokenizedPiece]:
+        return [p for p in self.pieces if p.split == name]
+
+    @property
+    def genres(self) -> list[str]:
+        return sorted({p.genre for p in self.pieces})
+
+    def summary(self) -> dict:
+        by_split = {s: self.split(s) for s in ("train", "validation", "test")}
+        return {
+            "pieces": {s: len(v) for s, v in by_split.items()},
+            "tokens": {s: int(sum(len(p.ids) for p in v)) for s, v in by_split.items()},
+            "notes": {s: int(sum(p.notes for p in v)) for s, v in by_split.items()},
+            "genres": {g: sum(p.genre == g for p in self.pieces) for g in self.genres},
+            "skipped": len(self.skipped),
+        }
+
+
+def _split_of(name: str) -> str:
+    u = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "validation" if u < VALIDATION_SHARE else "test" if u < VALIDATION_SHARE + TEST_SHARE else "train"
+
+
+def _convert(path: Path) -> tuple[Path, list[Path] | str]:
+    try:
+        return path, converted_midi_files(path)
+    except SonatinaError as exc:
+        return path, str(exc)
+
+
+def _midi_files_of(refs: list[PieceRef], progress: bool) -> dict[Path, list[Path] | str]:
+    """MIDI files behind each ref; non-MIDI files are converted by music21 in parallel, once."""
+    result: dict[Path, list[Path] | str] = {r.path: [r.path] for r in refs if r.path.suffix.lower() in MIDI_SUFFIXES}
+    others = sorted({r.path for r in refs} - set(result))
+    if others:
+        workers = min(len(others), os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(_convert, others, chunksize=4)
+            for path, files in tqdm(results, total=len(others), desc="converting with music21",
+                                    unit="file", disable=not progress):
+                result[path] = files
+    return result
+
+
+def _tokenize_file(midi: Path, cache: Path, tokenizer) -> dict:
+    cached = cache / f"{file_digest(midi)}.npz"
+    if cached.exists():
+        with np.load(cached, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    prepared = prepare_score(read_midi(midi))
+    entry = {"ids": encode(tokenizer, prepared.score), "mode": np.array(prepared.mode),
+             "tonic": np.array(prepared.tonic), "tempo": np.array(prepared.tempo),
+             "notes": np.array(prepared.notes)}
+    np.savez(cached, **entry)
+    return entry
+
+
+def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool = True) -> Dataset:
+    """Read, prepare and tokenize every piece; unreadable ones are skipped and listed."""
+    tokenizer = build_tokenizer(tokenizer_settings)
+    settings_key = hashlib.sha1(json.dumps(tokenizer_settings, sort_keys=True).encode()).hexdigest()[:12]
+    cache = cache_dir("tokens", settings_key)
+    midi_of = _midi_files_of(refs, progress)
+    dataset = Dataset([])
+    for ref in tqdm(refs, desc="tokenizing", unit="file", disable=not progress):
+        files = midi_of[ref.path]
+        if isinstance(files, str):
+            dataset.skipped.append((str(ref.path), files))
+            continue
+        for work, midi in enumerate(files):
+            name = str(ref.path) + (f"#{work}" if len(files) > 1 else "")
+            try:
+                entry = _tokenize_file(midi, cache, tokenizer)
+            except SonatinaError as exc:
+                dataset.skipped.append((name, str(exc)))
+                continue
+            except Exception as exc:  # a file MidiTok chokes on must not stop a long run
+                dataset.skipped.append((name, f"could not be tokenized ({type(exc).__name__}: {exc})"))
+                continue
+            if int(entry["notes"]) < MIN_NOTES:
+                dataset.skipped.append((name, f"has fewer than {MIN_NOTES} notes"))
+                continue
+            split = ref.split or _split_of(name)
+            dataset.pieces.append(TokenizedPiece(
+                name, ref.genre, split, entry["ids"].astype(np.int32), str(entry["mode"]),
+                int(entry["tonic"]), float(entry["tempo"]), int(entry["notes"])))
+    if not dataset.pieces:
+        raise EmptyDatasetError(
+            f"None of the {len(refs)} files could be used ({len(dataset.skipped)} unreadable or empty)."
+        )
+    return dataset
+
+
+def ensure_validation(dataset: Dataset) -> None:
+    """Small collections may hash no piece into validation; move one train piece there."""
+    if dataset.split("validation"):
+        return
+    train = dataset.split("train")
+    if len(train) < 2:
+        raise EmptyDatasetError("At least two usable pieces are needed: one to learn from, one to validate on.")
+    chosen = min(train, key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())
+    chosen.split = "validation"
+
+
+class BatchSampler:
+    """Random windows of seq_len+1 tokens from the training pieces, with their genre and mode.
+
+    Pieces are framed as BOS ... EOS so the model learns how music starts and ends. Optional
+    augmentation transposes a window by up to +-`transpose` semitones (kept inside the range).
+    """
+
+    def __init__(self, pieces, vocab, genre_index, seq_len, batch_size, transpose=0, seed=0):
+        self.seq_len, self.batch_size, self.transpose = seq_len, batch_size, transpose
+        self.vocab = vocab
+        self.rng = np.random.default_rng(seed)
+        self.seqs = [np.concatenate([[vocab.bos], p.ids, [vocab.eos]]).astype(np.int64) for p in pieces]
+        self.genres = np.array([genre_index[p.genre] for p in pieces])
+        self.modes = np.array([mode_index(p.mode) for p in pieces])
+        lengths = np.array([len(s) for s in self.seqs], dtype=float)
+        self.weights = lengths / lengths.sum()  # every token equally likely to be seen
+        self.pitch_lo, self.pitch_hi = int(vocab.pitch_ids.min()), int(vocab.pitch_ids.max())
+
+    def __call__(self):
+        B, T = self.batch_size, self.seq_len
+        x = np.full((B, T + 1), self.vocab.pad, dtype=np.int64)
+        picks = self.rng.choice(len(self.seqs), size=B, p=self.weights)
+        for row, k in enumerate(picks):
+            seq = self.seqs[k]
+            start = 0 if len(seq) <= T + 1 else int(self.rng.integers(0, len(seq) - T))
+            window = seq[start:start + T + 1].copy()
+            if self.transpose:
+                window = self._transpose(window)
+            x[row, :len(window)] = window
+        return x[:, :-1], x[:, 1:], self.genres[picks], self.modes[picks]
+
+    def _transpose(self, window):
+        is_pitch = (window >= self.pitch_lo) & (window <= self.pitch_hi)
+        if not is_pitch.any():
+            return window
+        lo = max(-self.transpose, self.pitch_lo - int(window[is_pitch].min()))
+        hi = min(self.transpose, self.pitch_hi - int(window[is_pitch].max()))
+        window[is_pitch] += int(self.rng.integers(lo, hi + 1)) if hi >= lo else 0
+        return window
+
+
+def mode_index(mode: str) -> int:
+    return 1 if mode == "minor" else 0

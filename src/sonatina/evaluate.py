@@ -1,0 +1,69 @@
+"""Held-out likelihood: how many bits a model needs per note (and per token) of given music.
+
+Each piece is framed BOS ... EOS and scored from its first token with the LSTM state carried
+across chunks, so the number is the model's true negative log-likelihood of the whole piece.
+Bits per note = total bits of every token of the piece / number of notes in it, which lets
+models with different tokenizations be compared on the same music.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sonatina.dataset import TokenizedPiece, mode_index
+
+CHUNK = 1024
+
+
+@dataclass
+class Likelihood:
+    nats: float = 0.0
+    tokens: int = 0
+    notes: int = 0
+    pieces: int = 0
+
+    @property
+    def bits_per_token(self) -> float:
+        return self.nats / math.log(2) / self.tokens if self.tokens else float("nan")
+
+    @property
+    def bits_per_note(self) -> float:
+        return self.nats / math.log(2) / self.notes if self.notes else float("nan")
+
+    @property
+    def loss(self) -> float:
+        return self.nats / self.tokens if self.tokens else float("nan")
+
+    def as_dict(self) -> dict:
+        return {"bits_per_note": self.bits_per_note, "bits_per_token": self.bits_per_token,
+                "nats_per_token": self.loss, "tokens": self.tokens, "notes": self.notes, "pieces": self.pieces}
+
+
+@torch.no_grad()
+def likelihood(model, pieces: list[TokenizedPiece], genre_of, vocab, device="cpu",
+               max_tokens: int | None = None) -> Likelihood:
+    """Sum of NLL over pieces (stops after max_tokens scored tokens, always whole pieces)."""
+    model.eval()
+    total = Likelihood()
+    for piece in pieces:
+        seq = torch.tensor(np.concatenate([[vocab.bos], piece.ids, [vocab.eos]]), dtype=torch.long, device=device)
+        genre = torch.tensor([genre_of(piece)], device=device)
+        mode = torch.tensor([mode_index(piece.mode)], device=device)
+        state = None
+        for start in range(0, len(seq) - 1, CHUNK):
+            x = seq[start:start + CHUNK].unsqueeze(0)
+            y = seq[start + 1:start + CHUNK + 1].unsqueeze(0)
+            x = x[:, :y.shape[1]]
+            logits, state = model(x, genre, mode, state)
+            total.nats += F.cross_entropy(logits[0], y[0], reduction="sum").item()
+            total.tokens += y.shape[1]
+        total.notes += piece.notes
+        total.pieces += 1
+        if max_tokens and total.tokens >= max_tokens:
+            break
+    return total

@@ -1,0 +1,182 @@
+"""Composing: the sampling loop, its logits processors and the REMI grammar it keeps.
+
+The model writes tokens one at a time. Before each draw the logits pass through small
+processors (grammar mask, temperature, top-k, top-p); the grammar keeps every piece
+well formed (Pitch -> Velocity -> Duration, positions only move forward in a bar, at most
+one empty bar in a row) and lets time advance until the requested length. The last notes are
+then held to the exact end, so the piece lasts what was asked and ends on a sounding chord
+instead of being cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sonatina.errors import SonatinaError
+from sonatina.tokens import BEATS_PER_BAR, Vocabulary
+
+MIN_LAST_NOTE_BEATS = 0.5  # no note starts closer than this to the end
+
+
+@dataclass
+class SamplingConfig:
+    temperature: float = 1.0  # <1 safer and more repetitive, >1 more adventurous
+    top_k: int | None = None  # keep only the k most likely tokens
+    top_p: float | None = None  # keep the smallest set of tokens whose probability reaches p
+
+    def __post_init__(self):
+        if not 0.05 <= self.temperature <= 5.0:
+            raise SonatinaError(f"Temperature must be between 0.05 and 5, got {self.temperature}.")
+        if self.top_k is not None and self.top_k < 1:
+            raise SonatinaError(f"top-k must be at least 1, got {self.top_k}.")
+        if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
+            raise SonatinaError(f"top-p must be in (0, 1], got {self.top_p}.")
+
+
+# --- logits processors: [B, V] float arrays in, same shape out; -inf means "never" ---
+
+def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    return logits / temperature
+
+
+def apply_top_k(logits: np.ndarray, k: int | None) -> np.ndarray:
+    if not k or k >= logits.shape[-1]:
+        return logits
+    kth = np.partition(logits, -k, axis=-1)[:, -k][:, None]
+    return np.where(logits < kth, -np.inf, logits)
+
+
+def apply_top_p(logits: np.ndarray, p: float | None) -> np.ndarray:
+    if p is None or p >= 1.0:
+        return logits
+    order = np.argsort(-logits, axis=-1)
+    sorted_logits = np.take_along_axis(logits, order, axis=-1)
+    probs = _softmax(sorted_logits)
+    # keep a token if the mass before it is still below p (the most likely one always stays)
+    drop_sorted = (np.cumsum(probs, axis=-1) - probs) >= p
+    drop = np.zeros_like(drop_sorted)
+    np.put_along_axis(drop, order, drop_sorted, axis=-1)
+    return np.where(drop, -np.inf, logits)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+class Grammar:
+    """Tracks musical time per sequence and masks tokens that would break REMI's structure."""
+
+    def __init__(self, vocab: Vocabulary, batch: int):
+        self.v = vocab
+        self.bar = np.full(batch, -1)  # index of the current bar
+        self.pos = np.full(batch, -1)  # current position inside it (-1: at the bar line)
+        self.prev = np.array(["BOS"] * batch, dtype=object)
+        self.notes_in_bar = np.zeros(batch, dtype=int)
+        self.empty_bars = np.zeros(batch, dtype=int)
+        kinds = vocab.kind
+        self.by_kind = {k: kinds == k for k in ("Bar", "Position", "Pitch", "Velocity", "Duration")}
+
+    def beats(self, row: int | slice = slice(None)):
+        ppb = self.v.positions_per_beat
+        return np.maximum(self.bar[row], 0) * BEATS_PER_BAR + np.maximum(self.pos[row], 0) / ppb
+
+    def time_after(self, row: int, token: int) -> float:
+        """Beat at which `token` would put the sequence (time tokens only move forward)."""
+        kind = self.v.kind[token]
+        if kind == "Bar":
+            return (self.bar[row] + 1) * BEATS_PER_BAR
+        if kind == "Position":
+            return max(self.bar[row], 0) * BEATS_PER_BAR + self.v.position_of[token] / self.v.positions_per_beat
+        return float(self.beats(row))
+
+    def mask(self) -> np.ndarray:
+        """[B, V] True where a token is allowed next."""
+        B, allowed = len(self.prev), np.zeros((len(self.prev), self.v.size), dtype=bool)
+        for row in range(B):
+            prev = self.prev[row]
+            if prev == "Pitch":
+                allowed[row] = self.by_kind["Velocity"]
+            elif prev == "Velocity":
+                allowed[row] = self.by_kind["Duration"]
+            elif prev == "BOS":
+                allowed[row] = self.by_kind["Bar"]
+            else:
+                allowed[row] = self.by_kind["Position"] & (self.v.position_of > self.pos[row])
+                if prev != "Bar":
+                    allowed[row] |= self.by_kind["Pitch"]
+                if not (self.notes_in_bar[row] == 0 and self.empty_bars[row] >= 1):
+                    allowed[row] |= self.by_kind["Bar"]
+        return allowed
+
+    def advance(self, row: int, token: int) -> None:
+        kind = self.v.kind[token]
+        if kind == "Bar":
+            self.empty_bars[row] = self.empty_bars[row] + 1 if self.notes_in_bar[row] == 0 and self.bar[row] >= 0 else 0
+            self.bar[row] += 1
+            self.pos[row] = -1
+            self.notes_in_bar[row] = 0
+        elif kind == "Position":
+            self.pos[row] = self.v.position_of[token]
+        elif kind == "Pitch":
+            self.notes_in_bar[row] += 1
+        self.prev[row] = kind
+
+
+@torch.no_grad()
+def sample_tokens(model, vocab: Vocabulary, genre: int, modes: list[int], target_beats: float,
+                  sampling: SamplingConfig, seeds: list[int], primer_ids: np.ndarray | None = None,
+                  progress=None) -> list[np.ndarray]:
+    """One token sequence per seed, each lasting until `target_beats` (without BOS)."""
+    B = len(seeds)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    grammar = Grammar(vocab, B)
+    prefix = np.concatenate([[vocab.bos], primer_ids if primer_ids is not None else []]).astype(np.int64)
+    for token in prefix[1:]:
+        for row in range(B):
+            grammar.advance(row, int(token))
+    if grammar.beats(0) >= target_beats - MIN_LAST_NOTE_BEATS:
+        raise SonatinaError("The primer is already as long as the requested piece; ask for more seconds.")
+    genre_t = torch.full((B,), genre, dtype=torch.long)
+    mode_t = torch.tensor(modes, dtype=torch.long)
+    logits, state = model(torch.from_numpy(np.tile(prefix, (B, 1))), genre_t, mode_t)
+    last = logits[:, -1].float().numpy()
+    out = [list(prefix[1:]) for _ in range(B)]
+    done = np.zeros(B, dtype=bool)
+    end_beat = target_beats - MIN_LAST_NOTE_BEATS
+    max_steps = int(target_beats * 80) + 64  # far above any real density; guards an endless loop
+    for step in range(max_steps):
+        scores = np.where(grammar.mask(), last, -np.inf)
+        scores = apply_top_p(apply_top_k(apply_temperature(scores, sampling.temperature), sampling.top_k),
+                             sampling.top_p)
+        probs = _softmax(scores)
+        nxt = np.full(B, vocab.pad, dtype=np.int64)
+        for row in np.flatnonzero(~done):
+            token = int(rngs[row].choice(vocab.size, p=probs[row]))
+            if vocab.kind[token] in ("Bar", "Position") and grammar.time_after(row, token) >= end_beat:
+                done[row] = True  # time has reached the end: this sequence is complete
+                continue
+            grammar.advance(row, token)
+            out[row].append(token)
+            nxt[row] = token
+        if done.all():
+            break
+        if progress and step % 64 == 0:
+            progress(min(1.0, float(grammar.beats().min()) / target_beats))
+        logits, state = model(torch.from_numpy(nxt[:, None]), genre_t, mode_t, state)
+        last = logits[:, -1].float().numpy()
+    return [np.asarray(seq, dtype=np.int64) for seq in out]
+
+
+def finish_ending(score, end_tick: int) -> None:
+    """Clip notes at the end and hold the final onset's notes up to it, in place."""
+    for track in score.tracks:
+        if not len(track.notes):
+            continue
+        last_onset = max(n.time for n in track.notes)
+        for n in track.notes:
+            if n.time + n.duration > end_tick or n.time == last_onset:
+                n.duration = max(1, end_tick - n.time)

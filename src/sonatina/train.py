@@ -1,0 +1,222 @@
+"""Training loop: validation every epoch, best checkpoint, resume, early stop, time limit,
+learning curves, and data-parallel training under torchrun (gloo on CPU, nccl on CUDA).
+
+An "epoch" is as many random windows as the training split has tokens, so small and large
+collections both validate at a sensible rhythm.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from sonatina.dataset import BatchSampler, Dataset
+from sonatina.errors import SonatinaError
+from sonatina.evaluate import likelihood
+from sonatina.model import CARD_FILE, ModelConfig, MusicLSTM, save_checkpoint
+from sonatina.tokens import Vocabulary, build_tokenizer
+
+CURVE_FIELDS = ["epoch", "step", "tokens_seen", "elapsed_s", "train_loss", "val_loss",
+                "val_bits_per_token", "val_bits_per_note"]
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20  # upper bound on passes over the training tokens
+    max_minutes: float | None = None  # wall-clock budget; the best checkpoint so far is kept
+    batch_size: int = 32  # windows per step (per process under torchrun)
+    seq_len: int = 256  # tokens per window (truncated backpropagation length)
+    learning_rate: float = 2e-3  # AdamW, cosine-decayed to 10% over the planned steps
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0  # LSTMs explode now and then; clip the global norm
+    patience: int = 3  # stop after this many epochs without a better validation score
+    transpose: int = 0  # augmentation: random transposition up to +-N semitones
+    steps_per_epoch: int | None = None  # override the automatic epoch length
+    val_max_tokens: int = 200_000  # cap on validation tokens per epoch (whole pieces)
+    device: str = "cpu"
+    seed: int = 0
+
+    def __post_init__(self):
+        positive = ("epochs", "batch_size", "seq_len", "patience")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)!r}.")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ValueError(f"TrainConfig.max_minutes must be positive, got {self.max_minutes!r}.")
+        if self.learning_rate <= 0:
+            raise ValueError(f"TrainConfig.learning_rate must be positive, got {self.learning_rate!r}.")
+        if not 0 <= self.transpose <= 12:
+            raise ValueError(f"TrainConfig.transpose must be within 0-12 semitones, got {self.transpose!r}.")
+        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError(f"TrainConfig.device must be 'cpu' or 'cuda', got {self.device!r}.")
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); joins the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _genre_stats(dataset: Dataset) -> dict:
+    """Per genre: pieces, typical tempo and share of minor keys, used when composing."""
+    stats = {}
+    for g in dataset.genres:
+        pieces = [p for p in dataset.pieces if p.genre == g]
+        stats[g] = {"pieces": len(pieces), "tempo": float(np.median([p.tempo for p in pieces])),
+                    "minor_share": float(np.mean([p.mode == "minor" for p in pieces]))}
+    return stats
+
+
+def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainConfig,
+          tokenizer_settings: dict, card_extra: dict | None = None, resume: bool = False,
+          progress: bool = True) -> dict:
+    """Train on dataset.split('train'), validate on 'validation'; returns the final card."""
+    rank, world = _distributed()
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if config.device.startswith("cuda") and world > 1
+                          else config.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SonatinaError("--device cuda was asked for, but this machine has no CUDA GPU that PyTorch can use.")
+    torch.manual_seed(config.seed + rank)
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = Vocabulary(build_tokenizer(tokenizer_settings))
+    genres = dataset.genres
+    last_dir = out / "last"
+    state = None
+    if resume and (last_dir / "trainer.pt").exists():
+        state = torch.load(last_dir / "trainer.pt", map_location="cpu", weights_only=False)
+        genres = state["genres"]
+        model_config = ModelConfig.from_dict(state["model_config"])
+        unknown = set(dataset.genres) - set(genres)
+        if unknown:
+            raise SonatinaError(f"Cannot resume: genres {sorted(unknown)} were not in the original run.")
+    model_config.vocab_size = vocab.size
+    model_config.num_genres = len(genres)
+    genre_index = {g: i for i, g in enumerate(genres)}
+
+    model = MusicLSTM(model_config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    if state:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+
+    train_pieces, val_pieces = dataset.split("train"), dataset.split("validation")
+    if not train_pieces:
+        raise SonatinaError("No piece landed in the training split; give more music.")
+    sampler = BatchSampler(train_pieces, vocab, genre_index, config.seq_len, config.batch_size,
+                           config.transpose, seed=config.seed * 1000 + rank + (state["epoch"] if state else 0))
+    train_tokens = sum(len(p.ids) + 2 for p in train_pieces)
+    steps_per_epoch = config.steps_per_epoch or max(1, math.ceil(train_tokens / (config.batch_size * config.seq_len * world)))
+    total_steps = steps_per_epoch * config.epochs
+
+    epoch, step, tokens_seen = (state["epoch"], state["step"], state["tokens_seen"]) if state else (0, 0, 0)
+    best, bad_epochs = (state["best"], state["bad_epochs"]) if state else (float("inf"), 0)
+    elapsed_before = state["elapsed_s"] if state else 0.0
+    started = time.monotonic()
+    deadline = started + config.max_minutes * 60 if config.max_minutes else None
+    card = {}
+    stop = False
+    curve_path = out / "learning_curve.csv"
+    if rank == 0 and not (state and curve_path.exists()):
+        with open(curve_path, "w", newline="") as fh:
+            csv.writer(fh).writerow(CURVE_FIELDS)
+
+    while epoch < config.epochs and not stop:
+        net.train()
+        losses = []
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
+                   disable=not progress or rank != 0, leave=False)
+        for _ in bar:
+            x, y, g, m = (torch.from_numpy(a).to(device) for a in sampler())
+            lr = config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            logits, _ = net(x, g, m)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=vocab.pad)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+            optimizer.step()
+            losses.append(loss.item())
+            step += 1
+            tokens_seen += int((y != vocab.pad).sum()) * world
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            if deadline and _agree(time.monotonic() > deadline, world):
+                stop = True
+                break
+        epoch += 1
+        elapsed = elapsed_before + time.monotonic() - started
+        improved = False
+        if rank == 0:
+            val = likelihood(model, val_pieces, lambda p: genre_index[p.genre], vocab, device, config.val_max_tokens)
+            row = [epoch, step, tokens_seen, round(elapsed, 1), float(np.mean(losses)) if losses else float("nan"),
+                   val.loss, val.bits_per_token, val.bits_per_note]
+            with open(curve_path, "a", newline="") as fh:
+                csv.writer(fh).writerow(row)
+            improved = val.loss < best
+            if improved:
+                best = val.loss
+                card = _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, elapsed,
+                             config, model, world, card_extra)
+                save_checkpoint(model, out, card)
+            _plot_curve(out)
+            last_dir.mkdir(exist_ok=True)
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+                        "step": step, "tokens_seen": tokens_seen, "elapsed_s": elapsed, "best": best,
+                        "bad_epochs": 0 if improved else bad_epochs + 1, "genres": genres,
+                        "model_config": asdict(model_config)}, last_dir / "trainer.pt")
+            if progress:
+                tqdm.write(f"epoch {epoch}: train loss {row[4]:.3f}, validation {val.bits_per_note:.3f} bits/note"
+                           f"{' (best)' if improved else ''}, {elapsed / 60:.1f} min")
+        bad_epochs = 0 if _agree(improved, world) else bad_epochs + 1
+        if _agree(bad_epochs >= config.patience, world):
+            stop = True
+    if world > 1:
+        dist.barrier()
+    if rank == 0 and not card:
+        card = json.loads((out / CARD_FILE).read_text())
+    return card
+
+
+def _agree(flag: bool, world: int) -> bool:
+    """Rank 0's decision, shared with every process so they stop together."""
+    if world == 1:
+        return flag
+    t = torch.tensor([1 if flag else 0])
+    dist.broadcast(t, src=0)
+    return bool(t.item())
+
+
+def _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, elapsed, config, model, world,
+          extra) -> dict:
+    return {
+        "genres": genres,
+        "genre_stats": _genre_stats(dataset),
+        "tokenizer": tokenizer_settings,
+        "data": {**dataset.summary(), **(extra or {}).get("data", {})},
+        "validation": {**val.as_dict(), "epoch": epoch},
+        "training": {"epochs": epoch, "steps": step, "tokens_seen": tokens_seen, "minutes": round(elapsed / 60, 2),
+                     "processes": world, "parameters": model.num_parameters(), "config": asdict(config)},
+        **{k: v for k, v in (extra or {}).items() if k != "data"},
+    }
+
+
+def _plot_curve(out: Path) -> None:
+    try:
+        from sonatina.plots import learning_curve
+    except ImportError:  # plotting lives in the analysis module; training works without it
+        return
+    learning_curve(out, out / "learning_curve.png")
