@@ -63,6 +63,9 @@ export class Player {
     // Parse a copy for the piano roll: the sequencer takes ownership of the buffer it is given.
     const midi = BasicMIDI.fromArrayBuffer(midiBuffer.slice(0), "song.mid");
     this.pianoRoll = new PianoRoll(this.el.pianoroll, notesFromMidi(midi));
+    // The menu shows what the file really plays; the song's settings are the fallback.
+    this.program = firstProgram(midi) ?? this.program;
+    this.el.instrument.value = String(this.program);
     this.visualizer = new Visualizer(this.el.visualizer, this.analyser);
 
     // Play the file as written: from time 0 (no skipping leading rests), once (no looping).
@@ -174,6 +177,18 @@ export class Player {
     this.visualizer.draw();
     requestAnimationFrame(() => this.frame());
   }
+}
+
+/** The first program change on a melodic channel, or undefined when the file has none. */
+function firstProgram(midi) {
+  let first;
+  for (const track of midi.tracks) {
+    for (const e of track.events) {
+      const isProgramChange = (e.statusByte & 0xf0) === 0xc0 && (e.statusByte & 0x0f) !== DRUM_CHANNEL;
+      if (isProgramChange && (first === undefined || e.ticks < first.ticks)) first = e;
+    }
+  }
+  return first?.data[0];
 }
 
 async function fetchBuffer(url, what) {

@@ -36,11 +36,15 @@ export class Visualizer {
     }
 
     analyser.getFloatTimeDomainData(this.wave);
+    // Quiet passages would draw a flat line: scale the waveform up (at most 8x) to fill the view.
+    let peak = 0;
+    for (const v of this.wave) peak = Math.max(peak, Math.abs(v));
+    const gain = peak > 0 ? Math.min(8, 0.9 / peak) : 1;
     ctx.strokeStyle = "#f8f9fa";
     ctx.beginPath();
     for (let i = 0; i < this.wave.length; i++) {
       const x = (i / (this.wave.length - 1)) * w;
-      const y = h / 2 - this.wave[i] * (h / 2);
+      const y = h / 2 - this.wave[i] * gain * (h / 2);
       if (i === 0) ctx.moveTo(x, y);
       else ctx.lineTo(x, y);
     }

@@ -18,7 +18,7 @@ WEB = Path(sonatina.__file__).parent / "web"
 SECONDS = 12.0
 
 
-def melody_midi(seconds=SECONDS, program=0):
+def melody_midi(seconds=SECONDS, program=24):
     """A C-major scale up and down in eighth notes at 120 bpm, lasting `seconds`."""
     score = symusic.Score(480)
     score.tempos.append(symusic.Tempo(0, 120.0))
@@ -36,7 +36,7 @@ class Song:
     id = 1
     title = "Scale study"
     duration_s = SECONDS
-    settings = {"instrument": 0}
+    settings = {}  # no instrument setting: the player must read the program from the file
 
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{{ song.title }}</title></head>
@@ -77,6 +77,7 @@ def test_player_plays_real_audio_with_controls(page, server):
     assert page.evaluate("window.sonatinaPlayer.duration") == pytest.approx(SECONDS, abs=0.3)
     assert page.text_content("#player-duration").strip() == "0:12"
     assert page.locator("#player-instrument option").count() == 128
+    assert page.input_value("#player-instrument") == "24"  # the file's nylon guitar
 
     page.click("#player-play")
     page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.5",
