@@ -1,0 +1,173 @@
+"""The new user's walk through the studio, end to end, in headless Debian Chromium.
+
+Starts the real server (`sonatina serve`, SQLite instance in a temp folder, in-process worker),
+then: sign up with a photo, generate a 30 s piece, hear it (the player's clock advances and the
+analyser on the synth's output sees signal), seek, change speed and instrument, download MIDI
+and MP3, find the song on the dashboard, delete it, and see it gone.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import soundfile
+import symusic
+from PIL import Image
+
+SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sonatina_command() -> list[str]:
+    script = Path(sys.executable).with_name("sonatina")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from sonatina.cli import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, browser):
+    """The studio served by `sonatina serve` on a free port; yields its base URL."""
+    instance = tmp_path_factory.mktemp("instance")
+    port = free_port()
+    log = (instance / "server.log").open("w")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)  # SQLite in the temp instance, whatever the shell has
+    env.pop("SONATINA_REDIS_URL", None)
+    proc = subprocess.Popen(sonatina_command() + ["serve", "--host", "127.0.0.1", "--port", str(port),
+                                                  "--instance", str(instance)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"sonatina serve exited with {proc.returncode}:\n{(instance / 'server.log').read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/", timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.terminate()
+                pytest.fail(f"sonatina serve did not answer in 90 s:\n{(instance / 'server.log').read_text()}")
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def photo_png(path: Path) -> Path:
+    """A small, real PNG: a violet square with a yellow disc."""
+    image = Image.new("RGB", (96, 96), (90, 40, 160))
+    for x in range(96):
+        for y in range(96):
+            if (x - 48) ** 2 + (y - 48) ** 2 < 30 ** 2:
+                image.putpixel((x, y), (250, 210, 60))
+    image.save(path)
+    return path
+
+
+def player(page, expression):
+    return page.evaluate(f"window.sonatinaPlayer.{expression}")
+
+
+def test_new_user_walk(page, studio, tmp_path):
+    page.set_default_timeout(20_000)
+
+    # Sign up with a photo; the studio logs the new user in and shows the photo.
+    page.goto(studio + "/")
+    page.click("#nav-signup")
+    page.fill("#username", "ada")
+    page.fill("#email", "ada@example.com")
+    page.fill("#password", "correct horse battery")
+    page.fill("#confirm", "correct horse battery")
+    page.set_input_files("#photo", str(photo_png(tmp_path / "ada.png")))
+    page.click("#signup-submit")
+    page.wait_for_selector("#nav-account")
+    assert "ada" in page.text_content("#nav-account")
+    avatar = page.locator("#nav-account img")
+    assert avatar.evaluate("img => img.complete && img.naturalWidth") == 96
+
+    # Generate a 30 s piece and wait for the job to finish on its song page.
+    page.click("#nav-generate")
+    page.fill("#seconds", str(SECONDS))
+    page.click("#generate-submit")
+    page.wait_for_url(re.compile(r"/songs/\d+"), timeout=120_000)
+    song_url = page.url.split("?")[0]
+    title = page.text_content("h1").strip()
+
+    # Hear it: the clock advances and the analyser on the synth's output sees signal.
+    page.wait_for_selector("#player[data-state='ready']", timeout=60_000)
+    assert player(page, "duration") == pytest.approx(SECONDS, abs=3)
+    page.click("#player-play")
+    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 1")
+    page.wait_for_function("window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
+    shown = page.text_content("#player-time")
+    assert re.fullmatch(r"0:0[1-9]", shown.strip()), shown
+
+    # Seek to 20 s: the clock jumps there and keeps going.
+    page.eval_on_selector("#player-seek", "el => { el.value = 20; el.dispatchEvent(new Event('change')); }")
+    page.wait_for_function("window.sonatinaPlayer.currentTime >= 20")
+    assert player(page, "currentTime") < 25
+
+    # Speed 2x from 2 s: song time runs about twice as fast as the wall clock.
+    page.eval_on_selector("#player-seek", "el => { el.value = 2; el.dispatchEvent(new Event('change')); }")
+    page.select_option("#player-speed", "2")
+    t0, w0 = page.evaluate("[window.sonatinaPlayer.currentTime, performance.now() / 1000]")
+    page.wait_for_timeout(1500)
+    t1, w1 = page.evaluate("[window.sonatinaPlayer.currentTime, performance.now() / 1000]")
+    assert (t1 - t0) / (w1 - w0) == pytest.approx(2.0, rel=0.25)
+    page.select_option("#player-speed", "1")
+
+    # Instrument: organ on every melodic channel, and the sound goes on.
+    page.select_option("#player-instrument", "19")
+    page.wait_for_function("window.sonatinaPlayer.synth.midiChannels[0].patch.program === 19"
+                           " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
+    page.click("#player-play")
+    page.wait_for_function("!window.sonatinaPlayer.playing")
+
+    # Downloads: the MIDI parses and lasts what was asked; the MP3 is a real MP3 of that length.
+    with page.expect_download() as info:
+        page.click("#player-download-midi")
+    midi_path = tmp_path / "song.mid"
+    info.value.save_as(midi_path)
+    score = symusic.Score(str(midi_path))
+    assert score.note_num() > 0
+    assert score.to("second").end() == pytest.approx(SECONDS, abs=3)
+
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#player-download-mp3")
+    mp3_path = tmp_path / "song.mp3"
+    info.value.save_as(mp3_path)
+    assert info.value.suggested_filename.endswith(".mp3")
+    mp3 = soundfile.info(str(mp3_path))  # libsndfile >= 1.1 decodes MP3
+    assert mp3.format == "MP3"
+    assert mp3.duration == pytest.approx(SECONDS, abs=4)  # render tails add a little release
+
+    # The dashboard lists the song.
+    page.click("#nav-dashboard")
+    assert page.locator(f"text={title}").count() >= 1
+
+    # Delete it from its page; it leaves the dashboard and its page is gone.
+    page.goto(song_url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-song")
+    page.wait_for_url(re.compile(r"/dashboard"))
+    assert page.locator(f"text={title}").count() == 0
+    response = page.goto(song_url)
+    assert response.status == 404
+    assert page.js_errors == []
