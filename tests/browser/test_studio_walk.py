@@ -108,7 +108,7 @@ def test_new_user_walk(page, studio, tmp_path):
     page.click("#generate-submit")
     page.wait_for_url(re.compile(r"/songs/\d+"), timeout=120_000)
     song_url = page.url.split("?")[0]
-    title = page.text_content("h1").strip()
+    title = page.text_content("#song-title").strip()
 
     # Hear it: the clock advances and the analyser on the synth's output sees signal.
     page.wait_for_selector("#player[data-state='ready']", timeout=60_000)
@@ -142,7 +142,7 @@ def test_new_user_walk(page, studio, tmp_path):
 
     # Downloads: the MIDI parses and lasts what was asked; the MP3 is a real MP3 of that length.
     with page.expect_download() as info:
-        page.click("#player-download-midi")
+        page.click("#download-midi")
     midi_path = tmp_path / "song.mid"
     info.value.save_as(midi_path)
     score = symusic.Score(str(midi_path))
@@ -150,7 +150,7 @@ def test_new_user_walk(page, studio, tmp_path):
     assert score.to("second").end() == pytest.approx(SECONDS, abs=3)
 
     with page.expect_download(timeout=60_000) as info:
-        page.click("#player-download-mp3")
+        page.click("#download-mp3")
     mp3_path = tmp_path / "song.mp3"
     info.value.save_as(mp3_path)
     assert info.value.suggested_filename.endswith(".mp3")
@@ -164,8 +164,8 @@ def test_new_user_walk(page, studio, tmp_path):
 
     # Delete it from its page; it leaves the dashboard and its page is gone.
     page.goto(song_url)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#delete-song")
+    page.click("#delete-confirm")
     page.wait_for_url(re.compile(r"/dashboard"))
     assert page.locator(f"text={title}").count() == 0
     response = page.goto(song_url)
