@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,11 +20,10 @@ from tqdm import tqdm
 
 from sonatina.corpus import MIDI_SUFFIXES, PieceRef
 from sonatina.corpus.cache import cache_dir, file_digest
-from sonatina.corpus.reading import converted_midi_files, read_midi
+from sonatina.corpus.reading import conversion_failures, converted_midi_files, read_midi
 from sonatina.errors import EmptyDatasetError, SonatinaError
 from sonatina.tokens import build_tokenizer, encode, prepare_score
 
-log = logging.getLogger(__name__)
 
 VALIDATION_SHARE = 0.05
 TEST_SHARE = 0.05
@@ -118,6 +116,8 @@ def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool
         if isinstance(files, str):
             dataset.skipped.append((str(ref.path), files))
             continue
+        if files[0] != ref.path:
+            dataset.skipped.extend(conversion_failures(ref.path))
         for work, midi in enumerate(files):
             name = str(ref.path) + (f"#{work}" if len(files) > 1 else "")
             try:

@@ -8,7 +8,6 @@ tune book) becomes several cached MIDI files.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from symusic import Score
@@ -16,12 +15,11 @@ from symusic import Score
 from sonatina.corpus.cache import cache_dir, file_digest
 from sonatina.errors import BadInputError
 
-log = logging.getLogger(__name__)
-
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
 OTHER_SUFFIXES = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
 MAX_FILE_BYTES = 20 * 1024 * 1024  # bigger than any real score; guards against hostile uploads
 MAX_CONVERTED_WORKS = 2000
+FAILURES_FILE = "failures.tsv"
 
 
 def music_files(folder: Path) -> list[Path]:
@@ -68,11 +66,20 @@ def _convert_with_music21(path: Path, out: Path) -> None:
 
     parsed = music21.converter.parse(str(path))
     works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
+    failures = []
     for index, work in enumerate(works[:MAX_CONVERTED_WORKS]):
         try:
             work.write("midi", fp=str(out / f"{index}.mid"))
         except Exception as exc:  # one bad tune in a book should not lose the others
-            log.warning("music21 could not write work %d of %s: %s", index, path.name, exc)
+            failures.append(f"{path}#{index}\tmusic21 could not convert this work ({_short(exc)})\n")
+    (out / FAILURES_FILE).write_text("".join(failures))
+
+
+def conversion_failures(path: Path) -> list[tuple[str, str]]:
+    """(work, reason) for the works of a multi-work file that music21 could not convert."""
+    failed = cache_dir("converted", file_digest(path)) / FAILURES_FILE
+    lines = failed.read_text().splitlines() if failed.exists() else []
+    return [tuple(line.split("\t", 1)) for line in lines if "\t" in line]
 
 
 def load_score(path: str | Path) -> Score:
