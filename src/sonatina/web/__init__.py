@@ -1,0 +1,127 @@
+"""The Sonatina web studio: `create_app()` builds the Flask application.
+
+Areas are blueprints (auth, studio, library, api); the database schema is migrated with
+Alembic when the app starts; generation runs on a Huey task queue (see jobs.py).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from sonatina.errors import SonatinaError
+
+MAX_UPLOAD_MB = 16
+
+
+def _secret_key(instance: Path) -> str:
+    """A random key generated on first start and kept in the instance folder (mode 600)."""
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def create_app(test_config: dict | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
+    if instance_path is None and test_config and "INSTANCE_PATH" in test_config:
+        instance_path = test_config["INSTANCE_PATH"]
+    if instance_path is None:
+        instance_path = os.environ.get("SONATINA_INSTANCE") or Path.cwd() / "instance"
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()))
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'sonatina.db'}",
+        REDIS_URL=os.environ.get("SONATINA_REDIS_URL"),
+        HUEY_FILE=str(instance / "queue.db"),
+        HUEY_IMMEDIATE=False,
+        FILES_DIR=str(instance / "files"),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (forms left open for hours still work)
+        SONGS_PER_PAGE=10,
+        MAX_SECONDS=600,
+        MAX_VARIATIONS=8,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    Path(app.config["FILES_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    from sonatina.web import jobs
+    from sonatina.web.extensions import csrf, db, login_manager
+
+    db.init_app(app)
+    db.upgrade()
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    jobs.init_app(app)
+
+    from sonatina.web.api import bp as api_bp
+    from sonatina.web.auth import bp as auth_bp
+    from sonatina.web.library import bp as library_bp
+    from sonatina.web.studio import bp as studio_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(library_bp)
+    app.register_blueprint(studio_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; tokens need none
+
+    _register_error_pages(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(SonatinaError)
+    def _user_error(exc):
+        if _wants_json():
+            return jsonify(error=str(exc)), 400
+        return render_template("errors/error.html", code=400, message=str(exc)), 400
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        message = "The form's security token was missing or expired; please reload the page and try again."
+        if _wants_json():
+            return jsonify(error=message), 400
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        message = f"That upload is too large; files up to {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB are accepted."
+        if _wants_json():
+            return jsonify(error=message), 413
+        return render_template("errors/error.html", code=413, message=message), 413
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc):
+        messages = {404: "There is nothing here (or it is not yours).", 405: "That action is not allowed here."}
+        message = messages.get(exc.code, exc.description)
+        if _wants_json():
+            return jsonify(error=message), exc.code
+        return render_template("errors/error.html", code=exc.code, message=message), exc.code

@@ -1,0 +1,133 @@
+"""Database rows: users, their songs, generation jobs, API tokens and login attempts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sonatina.web.database import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    bio: Mapped[str] = mapped_column(Text, default="")
+    photo_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Part of the login id: bumping it (password change) signs out every other session.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    songs: Mapped[list["Song"]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+    jobs: Mapped[list["Job"]] = relationship(cascade="all, delete-orphan")
+    tokens: Mapped[list["ApiToken"]] = relationship(cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+
+class Job(Base):
+    """One generation request; its id is the task queue's task id."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    primer_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    songs: Mapped[list["Song"]] = relationship(back_populates="job", order_by="Song.id")
+
+
+class Song(Base):
+    __tablename__ = "songs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
+    title: Mapped[str] = mapped_column(String(120))
+    model: Mapped[str] = mapped_column(String(80))
+    genre: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    # Every resolved parameter compose() used (model, genre, tempo, key, instrument, ...).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    midi_file: Mapped[str] = mapped_column(String(120))
+    wav_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    mp3_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    primer_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    owner: Mapped[User] = relationship(back_populates="songs")
+    job: Mapped[Job | None] = relationship(back_populates="songs")
+
+    def files(self) -> list[str]:
+        return [f for f in (self.midi_file, self.wav_file, self.mp3_file) if f]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "model": self.model,
+            "genre": self.genre,
+            "duration_s": round(self.duration_s, 3),
+            "seed": self.seed,
+            "settings": self.settings,
+            "created_at": self.created_at.isoformat(),
+            "job_id": self.job_id,
+        }
+
+
+class ApiToken(Base):
+    """A bearer token for scripts; only its SHA-256 is stored, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+        token = "son_" + secrets.token_urlsafe(32)
+        return cls(user_id=user.id, name=name, token_hash=cls.hash(token)), token
+
+    @classmethod
+    def lookup(cls, session, token: str) -> "ApiToken | None":
+        return session.scalar(select(cls).where(cls.token_hash == cls.hash(token)))
+
+
+class LoginAttempt(Base):
+    """A failed login, kept a few minutes to rate-limit guessing per (IP, username)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,0 +1,354 @@
+"""What the studio does with music: check generation settings, run a generation job,
+store the songs, render their audio on demand, and delete them with their files.
+
+Pages and the JSON API both call these functions; the music itself comes from
+`sonatina.api.compose` and `sonatina.audio.render`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
+from sonatina.web import storage
+from sonatina.web.extensions import db
+from sonatina.web.models import Job, Song
+
+log = logging.getLogger(__name__)
+
+MIDI_SUFFIXES = {".mid", ".midi", ".kar"}
+SCORE_SUFFIXES = MIDI_SUFFIXES | {".xml", ".musicxml", ".mxl", ".abc"}
+AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg"}
+PRIMER_MAX_BYTES = 2 * 1024 * 1024  # MIDI / score primers
+PRIMER_AUDIO_MAX_BYTES = 15 * 1024 * 1024
+AUDIO_FORMATS = ("wav", "mp3")
+
+
+class AudioUnavailable(RuntimeError):
+    """Audio rendering is not installed on this server (no audio module or SoundFont)."""
+
+
+# ---------------------------------------------------------------- choices offered to users
+
+def models() -> list[dict]:
+    """The shipped and trained models, as `sonatina.api.list_models()` describes them."""
+    from sonatina import api
+
+    return api.list_models()
+
+
+def transcription_available() -> bool:
+    try:
+        import sonatina.transcribe  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def key_choices() -> list[str]:
+    try:
+        from sonatina.keys import MODES, PITCH_CLASS_NAMES
+    except ImportError:
+        return []
+    return [f"{pc} {mode}" for mode in MODES for pc in PITCH_CLASS_NAMES]
+
+
+# ---------------------------------------------------------------- settings
+
+def _number(raw, name, kind, low, high, *, default=None):
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{name} must be a number, not {raw!r}.") from None
+    if kind is float and value != value:  # NaN
+        raise BadInputError(f"{name} must be a number.")
+    if not low <= value <= high:
+        raise BadInputError(f"{name} must be between {low} and {high}, not {value}.")
+    return value
+
+
+def check_params(raw: dict) -> dict:
+    """Turn what a form or API client sent into compose() arguments, or raise one clear error."""
+    config = current_app.config
+    known = {m["name"]: m for m in models()}
+    model = (raw.get("model") or "default").strip()
+    if model not in known:
+        names = ", ".join(sorted(known)) or "none installed"
+        raise UnknownOptionError(f"Unknown model '{model}'; choose one of: {names}.")
+    genre = (raw.get("genre") or "").strip() or None
+    genres = known[model].get("genres") or []
+    if genre is not None and genre not in genres:
+        offered = ", ".join(genres) or "none (this model has no genres)"
+        raise UnknownOptionError(f"Model '{model}' has no genre '{genre}'; choose one of: {offered}.")
+    key = (raw.get("key") or "").strip() or None
+    if key is not None:
+        try:
+            from sonatina.keys import parse_key
+        except ImportError:
+            pass
+        else:
+            parse_key(key)  # raises UnknownOptionError with a clear sentence
+    instrument = raw.get("instrument")
+    if instrument in (None, ""):
+        instrument = None
+    else:
+        from sonatina.instruments import resolve_instrument
+
+        if isinstance(instrument, str) and instrument.strip().isdigit():
+            instrument = int(instrument)
+        instrument = resolve_instrument(instrument)
+    return {
+        "model": model,
+        "genre": genre,
+        "seconds": _number(raw.get("seconds"), "Length (seconds)", float, 5, config["MAX_SECONDS"], default=30.0),
+        "tempo": _number(raw.get("tempo"), "Tempo (BPM)", float, 30, 300),
+        "key": key,
+        "instrument": instrument,
+        "temperature": _number(raw.get("temperature"), "Temperature", float, 0.05, 3.0, default=1.0),
+        "top_k": _number(raw.get("top_k"), "Top-k", int, 1, 10_000),
+        "top_p": _number(raw.get("top_p"), "Top-p", float, 0.01, 1.0),
+        "seed": _number(raw.get("seed"), "Seed", int, 0, 2**32 - 1),
+        "variations": _number(raw.get("variations"), "Number of variations", int, 1, config["MAX_VARIATIONS"], default=1),
+    }
+
+
+# ---------------------------------------------------------------- primer uploads
+
+def save_primer(upload) -> str | None:
+    """Store an uploaded primer (MIDI/MusicXML/ABC checked now; audio transcribed in the job)."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix in AUDIO_SUFFIXES:
+        if not transcription_available():
+            raise BadInputError("Audio primers need transcription, which this server does not have; upload a MIDI file instead.")
+        limit = PRIMER_AUDIO_MAX_BYTES
+    elif suffix in SCORE_SUFFIXES:
+        limit = PRIMER_MAX_BYTES
+    else:
+        raise BadInputError(f"The primer must be a MIDI, MusicXML or ABC file (or audio), not '{suffix or 'no extension'}'.")
+    data = upload.read(limit + 1)
+    if not data:
+        raise BadInputError("The primer file is empty.")
+    if len(data) > limit:
+        raise BadInputError(f"The primer is larger than {limit // (1024 * 1024)} MB; please upload a shorter piece.")
+    name = storage.new_name("primers", suffix)
+    path = storage.path(name)
+    path.write_bytes(data)
+    if suffix in SCORE_SUFFIXES:
+        from sonatina.corpus import load_score
+
+        try:
+            score = load_score(path)
+            if score.note_num() == 0:
+                raise BadInputError("The primer has no notes to continue from.")
+        except SonatinaError:
+            storage.delete(name)
+            raise
+        except Exception as exc:  # a parser choking on a crafted file is still the file's fault
+            storage.delete(name)
+            raise BadInputError("The primer could not be read as music.") from exc
+    return name
+
+
+# ---------------------------------------------------------------- jobs
+
+def new_job(owner_id: int, params: dict, primer_file: str | None = None) -> Job:
+    from sonatina.web import jobs
+
+    job = Job(id=jobs.new_id(), owner_id=owner_id, params=params, primer_file=primer_file)
+    db.session.add(job)
+    db.session.commit()
+    jobs.enqueue_generation(job.id)
+    return job
+
+
+def _jsonable(settings: dict) -> dict:
+    return json.loads(json.dumps(settings, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _title(settings: dict, index: int, count: int) -> str:
+    base = (settings.get("genre") or settings.get("model") or "Untitled").replace("_", " ").title()
+    title = f"{base} sketch"
+    if settings.get("key"):
+        title += f" in {settings['key']}"
+    if count > 1:
+        title += f" ({index + 1} of {count})"
+    return title[:120]
+
+
+def run_job(job: Job) -> list[Song]:
+    """Compose the job's pieces and store them as songs (called inside the queue worker)."""
+    from sonatina import api
+
+    params = dict(job.params)
+    primer = None
+    if job.primer_file:
+        primer = storage.path(job.primer_file)
+        if primer.suffix.lower() in AUDIO_SUFFIXES:
+            primer = _transcribe_primer(job)
+
+    last = [0.0]
+
+    def progress(fraction: float) -> None:
+        now = time.monotonic()
+        if fraction >= 1.0 or now - last[0] > 0.25:  # throttle database writes
+            last[0] = now
+            job.progress = max(0.0, min(0.99, float(fraction)))
+            db.session.commit()
+
+    pieces = api.compose(
+        params.pop("model"), primer=primer, progress=progress, **params,
+    )
+    songs = []
+    for index, piece in enumerate(pieces):
+        name = storage.new_name("midi", ".mid")
+        piece.write_midi(storage.path(name))
+        settings = _jsonable(dict(piece.settings))
+        song = Song(
+            owner_id=job.owner_id, job_id=job.id, title=_title(settings, index, len(pieces)),
+            model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),
+            duration_s=float(piece.duration_s), seed=int(piece.seed), settings=settings,
+            midi_file=name, primer_file=job.primer_file,
+        )
+        db.session.add(song)
+        songs.append(song)
+    job.status, job.progress, job.finished_at = "done", 1.0, datetime.now(timezone.utc)
+    db.session.commit()
+    return songs
+
+
+def _transcribe_primer(job: Job) -> Path:
+    """Audio primer -> MIDI once; the job (and its songs) then keep the MIDI for 'make again'."""
+    from sonatina.transcribe import transcribe
+
+    audio_name = job.primer_file
+    midi_name = storage.new_name("primers", ".mid")
+    try:
+        transcribe(storage.path(audio_name), storage.path(midi_name))
+    except Exception:
+        storage.delete(midi_name)
+        raise
+    job.primer_file = midi_name
+    db.session.commit()
+    storage.delete(audio_name)
+    return storage.path(midi_name)
+
+
+def again(song: Song, same_seed: bool) -> Job:
+    """A new job with this song's settings: the same seed ("make again") or a fresh one ("vary")."""
+    settings = song.settings
+    raw = {k: settings.get(k) for k in ("model", "genre", "seconds", "tempo", "key", "instrument",
+                                        "temperature", "top_k", "top_p")}
+    raw["model"] = raw["model"] or song.model
+    raw["seed"] = song.seed if same_seed else None
+    primer = song.primer_file if song.primer_file and storage.path(song.primer_file).exists() else None
+    return new_job(song.owner_id, check_params(raw), primer)
+
+
+# ---------------------------------------------------------------- songs
+
+def owned_song(user_id: int, song_id: int) -> Song | None:
+    """The song only if it belongs to this user: every song lookup goes through here."""
+    return db.session.scalar(select(Song).where(Song.id == song_id, Song.owner_id == user_id))
+
+
+def owned_job(user_id: int, job_id: str) -> Job | None:
+    return db.session.scalar(select(Job).where(Job.id == job_id, Job.owner_id == user_id))
+
+
+def song_page(user_id: int, page: int, per_page: int) -> tuple[list[Song], int]:
+    """Newest first; returns (songs on this page, total songs)."""
+    total = db.session.scalar(select(func.count()).select_from(Song).where(Song.owner_id == user_id))
+    rows = db.session.scalars(
+        select(Song).where(Song.owner_id == user_id)
+        .order_by(Song.created_at.desc(), Song.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def rename(song: Song, title: str) -> None:
+    title = " ".join((title or "").split())
+    if not title:
+        raise BadInputError("The title cannot be empty.")
+    if len(title) > 120:
+        raise BadInputError("The title is longer than 120 characters.")
+    song.title = title
+    db.session.commit()
+
+
+def delete_song(song: Song) -> None:
+    files = song.files()
+    primer = song.primer_file
+    db.session.delete(song)
+    db.session.commit()
+    storage.delete(*files)
+    _drop_primer_if_unused(primer)
+
+
+def _drop_primer_if_unused(primer: str | None) -> None:
+    if not primer:
+        return
+    still_used = db.session.scalar(
+        select(func.count()).select_from(Song).where(Song.primer_file == primer)
+    ) or db.session.scalar(
+        select(func.count()).select_from(Job)
+        .where(Job.primer_file == primer, or_(Job.status == "queued", Job.status == "running"))
+    )
+    if not still_used:
+        for job in db.session.scalars(select(Job).where(Job.primer_file == primer)):
+            job.primer_file = None
+        db.session.commit()
+        storage.delete(primer)
+
+
+def delete_user_files(user) -> None:
+    """Every file a user owns: song MIDI/audio, primers and the photo (rows go by cascade)."""
+    names = [user.photo_file]
+    for song in user.songs:
+        names += song.files() + [song.primer_file]
+    names += [job.primer_file for job in user.jobs]
+    storage.delete(*set(names))
+
+
+_render_lock = threading.Lock()
+
+
+def audio_file(song: Song, fmt: str) -> Path:
+    """The song's WAV/MP3, rendered from its MIDI on first request and kept."""
+    if fmt not in AUDIO_FORMATS:
+        raise BadInputError(f"Unknown audio format '{fmt}'; choose wav or mp3.")
+    column = f"{fmt}_file"
+    with _render_lock:  # one render at a time: two cores, and never twice for one song
+        db.session.refresh(song)
+        name = getattr(song, column)
+        if name and storage.path(name).exists():
+            return storage.path(name)
+        try:
+            from sonatina import audio
+        except ImportError as exc:
+            raise AudioUnavailable("Audio rendering is not installed on this server.") from exc
+        name = storage.new_name("audio", f".{fmt}")
+        try:
+            audio.render(storage.path(song.midi_file), storage.path(name))
+        except SonatinaError:
+            storage.delete(name)
+            raise
+        except (FileNotFoundError, OSError) as exc:
+            storage.delete(name)
+            log.exception("rendering song %s failed", song.id)
+            raise AudioUnavailable("Audio could not be rendered on this server (is a SoundFont installed?).") from exc
+        setattr(song, column, name)
+        db.session.commit()
+        return storage.path(name)
