@@ -167,8 +167,13 @@ class BatchSampler:
         self.seqs = [np.concatenate([[vocab.bos], p.ids, [vocab.eos]]).astype(np.int64) for p in pieces]
         self.genres = np.array([genre_index[p.genre] for p in pieces])
         self.modes = np.array([mode_index(p.mode) for p in pieces])
+        # Every token of a genre is equally likely to be seen; genres are drawn in proportion to
+        # the square root of their size, so a small genre is not drowned out by a big one (nor
+        # repeated until it is memorised).
         lengths = np.array([len(s) for s in self.seqs], dtype=float)
-        self.weights = lengths / lengths.sum()  # every token equally likely to be seen
+        genre_tokens = {g: lengths[self.genres == g].sum() for g in set(self.genres)}
+        weights = lengths / np.sqrt([genre_tokens[g] for g in self.genres])
+        self.weights = weights / weights.sum()
         self.pitch_lo, self.pitch_hi = int(vocab.pitch_ids.min()), int(vocab.pitch_ids.max())
 
     def __call__(self):

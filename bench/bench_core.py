@@ -1,0 +1,102 @@
+"""Core benchmarks: ingestion speed, training throughput, composing speed.
+
+    .venv/bin/python bench/bench_core.py --midi-dir ../shared/datasets/pop909 [--files 40]
+
+Prints a Markdown table; the recorded results live in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from sonatina import api
+from sonatina.corpus import music_files
+from sonatina.dataset import BatchSampler, TokenizedPiece
+from sonatina.model import MusicLSTM, preset
+from sonatina.tokens import Vocabulary, build_tokenizer, encode, prepare_score
+
+
+def ingest(files: list[Path]) -> tuple[float, float]:
+    """Files per second: symusic read + prepare + MidiTok encode, versus music21 parsing alone."""
+    from symusic import Score
+
+    tok = build_tokenizer()
+    t = time.perf_counter()
+    for f in files:
+        encode(tok, prepare_score(Score(str(f))).score)
+    ours = len(files) / (time.perf_counter() - t)
+    import music21
+
+    few = files[: max(3, len(files) // 8)]  # music21 is slow; a sample is enough for a rate
+    t = time.perf_counter()
+    for f in few:
+        music21.converter.parse(str(f))
+    return ours, len(few) / (time.perf_counter() - t)
+
+
+def training_tokens_per_second(preset_name: str, files: list[Path], steps: int = 15) -> float:
+    tok = build_tokenizer()
+    vocab = Vocabulary(tok)
+    from symusic import Score
+
+    pieces = []
+    for f in files[:20]:
+        p = prepare_score(Score(str(f)))
+        pieces.append(TokenizedPiece(f.name, "pop", "train", encode(tok, p.score), p.mode, p.tonic, p.tempo, p.notes))
+    config = preset(preset_name)
+    config.vocab_size = vocab.size
+    model = MusicLSTM(config)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sampler = BatchSampler(pieces, vocab, {"pop": 0}, 256, 32)
+    t, tokens = None, 0
+    for step in range(steps + 2):
+        if step == 2:  # first steps warm up allocators
+            t, tokens = time.perf_counter(), 0
+        x, y, g, m = (torch.from_numpy(a) for a in sampler())
+        logits, _ = model(x, g, m)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tokens += y.numel()
+    return tokens / (time.perf_counter() - t)
+
+
+def compose_seconds(seconds: float, runs: int = 5, **options) -> tuple[float, int]:
+    model = api.load_model("default")
+    api.compose(model, seconds=seconds, seed=0, **options)  # warm-up
+    times, notes = [], 0
+    for seed in range(1, runs + 1):
+        t = time.perf_counter()
+        piece = api.compose(model, seconds=seconds, seed=seed, **options)[0]
+        times.append(time.perf_counter() - t)
+        notes += piece.score.note_num()
+    return statistics.median(times), notes // runs
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--midi-dir", required=True)
+    parser.add_argument("--files", type=int, default=40)
+    args = parser.parse_args()
+    files = music_files(Path(args.midi_dir))[: args.files]
+    print(f"torch threads: {torch.get_num_threads()}\n")
+    print("| measure | result |\n|---|---|")
+    ours, m21 = ingest(files)
+    print(f"| ingest, symusic + MidiTok (read, prepare, tokenize) | {ours:.1f} files/s |")
+    print(f"| ingest, music21 parsing only | {m21:.2f} files/s ({ours / m21:.0f}x slower) |")
+    for name in ("small", "medium"):
+        print(f"| training throughput, preset {name} (batch 32 x 256) | {training_tokens_per_second(name, files):,.0f} tokens/s |")
+    for tempo in (None, 120.0):
+        median, notes = compose_seconds(60.0, tempo=tempo)
+        label = "genre's typical tempo" if tempo is None else f"{tempo:g} BPM"
+        print(f"| compose 60 s with `default` ({label}), median of 5 | {median:.3f} s ({notes} notes) |")
+
+
+if __name__ == "__main__":
+    main()

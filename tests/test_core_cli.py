@@ -1,0 +1,87 @@
+"""The core commands as a user runs them: real processes, JSON output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from symusic import Score
+
+from sonatina.models import shipped_models
+
+BIN = Path(sys.executable).parent
+
+
+def sonatina(*args, check=True, env=None):
+    proc = subprocess.run([str(BIN / "sonatina"), *map(str, args)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"sonatina {args} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def test_train_generate_evaluate_round(tiny_corpus, tmp_path):
+    run = tmp_path / "run"
+    out = json.loads(sonatina("train", tiny_corpus, "--out", run, "--preset", "tiny", "--epochs", "1",
+                              "--steps-per-epoch", "10", "--batch-size", "4", "--seq-len", "32", "--json").stdout)
+    assert out["bits_per_note"] > 0 and Path(out["checkpoint"]).exists()
+    gen = json.loads(sonatina("generate", "--model", run, "--seconds", "10", "--seed", "1", "--variations", "2",
+                              "--out", tmp_path / "x.mid", "--json").stdout)
+    assert [Path(f["midi"]).name for f in gen["files"]] == ["x-1.mid", "x-2.mid"]
+    for f in gen["files"]:
+        assert abs(Score(f["midi"]).to("second").end() - 10) <= 0.5
+    ev = json.loads(sonatina("evaluate", "--model", run / "model.safetensors", tiny_corpus / "piece03.mid",
+                             "--json").stdout)
+    assert ev["bits_per_note"] > 0 and ev["pieces"] == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["generate", "--seconds", "10", "--model", "nope", "--out", "x.mid"], "No model 'nope'"),
+    (["generate", "--seconds", "10", "--key", "Q major", "--out", "x.mid"], "Unknown key"),
+    (["generate", "--seconds", "10", "--instrument", "kazoo", "--out", "x.mid"], "Unknown instrument"),
+    (["generate", "--seconds", "-3", "--out", "x.mid"], "Length in seconds"),
+    (["train", "/no/such/folder", "--out", "r"], "neither a file, a folder"),
+    (["evaluate", "--model", "default", "music21:nosuchcollection"], "no collection"),
+])
+def test_user_errors_are_one_sentence_exit_2(args, message, tmp_path):
+    proc = sonatina(*args, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_corrupt_primer_is_refused(tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    proc = sonatina("generate", "--seconds", "10", "--primer", bad, "--out", tmp_path / "x.mid", check=False)
+    assert proc.returncode == 2 and "bad.mid" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not shipped_models(), reason="no shipped model in src/sonatina/pretrained")
+def test_default_model_new_user_walk(tmp_path):
+    """`sonatina generate --seconds 30 --out a.mid` right after install; same seed, same file."""
+    sonatina("generate", "--seconds", "30", "--out", tmp_path / "a.mid")
+    assert abs(Score(str(tmp_path / "a.mid")).to("second").end() - 30) <= 1.5
+    for name in ("b.mid", "c.mid"):
+        sonatina("generate", "--seconds", "20", "--seed", "7", "--out", tmp_path / name)
+    assert (tmp_path / "b.mid").read_bytes() == (tmp_path / "c.mid").read_bytes()
+    listing = json.loads(sonatina("models", "--json").stdout)
+    assert any(m["name"] == "default" for m in listing["models"])
+
+
+@pytest.mark.skipif(shutil.which("torchrun", path=str(BIN)) is None, reason="torchrun not installed")
+def test_torchrun_two_cpu_processes(tiny_corpus, tmp_path):
+    """Data-parallel training with two CPU processes on the gloo backend."""
+    run = tmp_path / "ddp"
+    proc = subprocess.run([str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m", "sonatina", "train",
+                           str(tiny_corpus), "--out", str(run), "--preset", "tiny", "--epochs", "2",
+                           "--steps-per-epoch", "5", "--batch-size", "4", "--seq-len", "32", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    card = json.loads((run / "model.json").read_text())
+    assert card["training"]["processes"] == 2 and card["training"]["steps"] == 10
