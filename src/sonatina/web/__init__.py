@@ -49,6 +49,8 @@ def create_app(test_config: dict | None = None, instance_path: str | os.PathLike
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (forms left open for hours still work)
+        # Trained run folders offered next to the shipped models (e.g. from `sonatina train`).
+        MODEL_PATHS=[p for p in os.environ.get("SONATINA_MODELS", "").split(os.pathsep) if p],
         SONGS_PER_PAGE=10,
         MAX_SECONDS=600,
         MAX_VARIATIONS=8,

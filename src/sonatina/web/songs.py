@@ -39,10 +39,31 @@ class AudioUnavailable(RuntimeError):
 # ---------------------------------------------------------------- choices offered to users
 
 def models() -> list[dict]:
-    """The shipped and trained models, as `sonatina.api.list_models()` describes them."""
+    """Models offered to users: the shipped ones, then the run folders named in MODEL_PATHS.
+
+    Each row is {name, genres, description, bits_per_note}; `model_ref(name)` gives what
+    compose() takes (a shipped name or a folder), so server paths never reach a page.
+    """
     from sonatina import api
 
-    return api.list_models()
+    rows = [{k: m.get(k) for k in ("name", "genres", "description", "bits_per_note")} for m in api.list_models()]
+    taken = {m["name"] for m in rows}
+    for name, folder in _extra_models().items():
+        if name not in taken:
+            loaded = api.load_model(folder)
+            rows.append({"name": name, "genres": loaded.genres, "description": loaded.card.get("description", ""),
+                         "bits_per_note": loaded.card.get("validation", {}).get("bits_per_note")})
+    return rows
+
+
+def _extra_models() -> dict[str, str]:
+    """MODEL_PATHS (config, or $SONATINA_MODELS separated by os.pathsep) -> {folder name: path}."""
+    paths = current_app.config.get("MODEL_PATHS") or []
+    return {Path(p).name: str(p) for p in paths}
+
+
+def model_ref(name: str) -> str:
+    return _extra_models().get(name, name)
 
 
 def transcription_available() -> bool:
@@ -207,14 +228,14 @@ def run_job(job: Job) -> list[Song]:
             job.progress = max(0.0, min(0.99, float(fraction)))
             db.session.commit()
 
-    pieces = api.compose(
-        params.pop("model"), primer=primer, progress=progress, **params,
-    )
+    pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
     songs = []
     for index, piece in enumerate(pieces):
         name = storage.new_name("midi", ".mid")
         piece.write_midi(storage.path(name))
         settings = _jsonable(dict(piece.settings))
+        settings["model"] = job.params["model"]  # the name users chose, never a server path
+        settings["primer"] = "uploaded" if job.primer_file else None
         song = Song(
             owner_id=job.owner_id, job_id=job.id, title=_title(settings, index, len(pieces)),
             model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),

@@ -1,0 +1,63 @@
+"""The application factory: migrations, instance folder, cookies, headers, error pages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+
+from sonatina.web import create_app
+from sonatina.web.extensions import db
+
+
+def test_factory_migrates_and_keeps_a_secret_key(app_config, instance):
+    config = {k: v for k, v in app_config.items()}
+    app = create_app(config)
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"users", "songs", "jobs", "api_tokens", "login_attempts", "alembic_version"} <= tables
+        with db.engine.connect() as conn:
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+    key_file = instance / "secret_key"
+    assert len(key_file.read_text().strip()) == 64
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    again = create_app(config)  # a restart reuses the key and finds the schema current
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+
+
+def test_session_cookies_are_httponly_and_lax(client, auth):
+    response = auth.signup()
+    assert response.status_code == 200
+    response = auth.logout()
+    response = auth.login(remember=True)
+    cookies = response.headers.getlist("Set-Cookie")
+    session = next(c for c in cookies if c.startswith("session="))
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    for cookie in (session, remember):
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_security_headers_and_404_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "There is nothing here" in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_oversized_upload_gets_a_friendly_413(app, client, auth):
+    auth.signup()
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    big = io.BytesIO(b"\0" * (2 * 1024 * 1024))
+    response = auth.post("/studio/generate", {"primer": (big, "huge.mid")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert not [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()]
+
+
+def test_pages_use_only_local_assets(client):
+    html = client.get("/signup").get_data(as_text=True)
+    assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
+    css = client.get("/static/css/studio.css")
+    assert css.status_code == 200 and b"--accent" in css.data
