@@ -156,7 +156,7 @@ def compare(generated, reference, training, out_dir, as_json):
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, fraction: float) -> None:
-        bar = bars.get(stage) or bars.setdefault(stage, tqdm(total=100, desc=stage, unit="%", leave=False))
+        bar = bars.get(stage) or bars.setdefault(stage, tqdm(total=100, desc=stage, unit="%", leave=False, disable=None))
         bar.n = round(100 * fraction)
         bar.refresh()
 
