@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from conftest import PASSWORD, csrf_token, png_bytes
+from webhelpers import PASSWORD, csrf_token, png_bytes
 from sonatina.web.extensions import db
 from sonatina.web.models import Song, User
 

@@ -171,14 +171,13 @@ def save_primer(upload) -> str | None:
 
         try:
             score = load_score(path)
-            if score.note_num() == 0:
-                raise BadInputError("The primer has no notes to continue from.")
-        except SonatinaError:
+        except Exception as exc:  # the reader's message names our stored file; say it plainly
             storage.delete(name)
-            raise
-        except Exception as exc:  # a parser choking on a crafted file is still the file's fault
+            raise BadInputError(f"The primer '{Path(upload.filename).name}' could not be read as music; "
+                                "is it a real MIDI, MusicXML or ABC file?") from exc
+        if score.note_num() == 0:
             storage.delete(name)
-            raise BadInputError("The primer could not be read as music.") from exc
+            raise BadInputError("The primer has no notes to continue from.")
     return name
 
 

@@ -1,0 +1,58 @@
+"""Helpers the web tests share (a module of its own: `conftest` names clash across folders)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The session's CSRF token, read from the page's <meta name="csrf-token">."""
+    html = client.get(url, follow_redirects=True).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def png_bytes(size=(64, 48), color=(200, 30, 90), mode="RGB", fmt="PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+class AuthActions:
+    """Sign up / log in / log out through the real forms, CSRF token included."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def signup(self, username="ada", email=None, password=PASSWORD, photo: bytes | None = None, follow=True):
+        data = {"csrf_token": csrf_token(self.client, "/signup"), "username": username,
+                "email": email or f"{username}@example.com", "password": password, "confirm": password}
+        if photo is not None:
+            data["photo"] = (io.BytesIO(photo), "me.png")
+        return self.client.post("/signup", data=data, content_type="multipart/form-data", follow_redirects=follow)
+
+    def login(self, username="ada", password=PASSWORD, remember=False):
+        data = {"csrf_token": csrf_token(self.client), "username": username, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
+
+    def post(self, url, data=None, **kwargs):
+        """A form POST with this session's CSRF token."""
+        data = dict(data or {})
+        data["csrf_token"] = csrf_token(self.client, "/")
+        return self.client.post(url, data=data, **kwargs)
+
+
+def generate(auth: AuthActions, model_name: str, **fields):
+    data = {"model": model_name, "seconds": "8", "temperature": "1.0", "variations": "1", "seed": "7", **fields}
+    return auth.post("/studio/generate", data, content_type="multipart/form-data", follow_redirects=False)
