@@ -256,22 +256,26 @@ def longest_copied_spans(generated: list[Score], training: list[Score]) -> list[
     codes = [note_codes(s) for s in generated]
     pieces = [_prefix(c) if len(c) else None for c in codes]
     lo = [0] * len(generated)  # longest length known to be copied
-    hi = [len(p[0]) - 1 if p else 0 for p in pieces]  # longest length possible
-    # Binary search for every piece at once, computing training hashes once per probed length.
+    hi = [len(c) for c in codes]  # longest length still possible
+    galloping = [True] * len(generated)
+    # Copying is monotone (a copied span of L holds copied spans of every shorter length), so
+    # each piece gallops 1, 2, 4, ... until a length is not found, then bisects. Pieces probe
+    # mostly the same lengths, so the sorted training hashes are computed once per length.
     while any(l < h for l, h in zip(lo, hi)):
         probes: dict[int, list[int]] = {}
-        for k, (l, h) in enumerate(zip(lo, hi)):
-            if l < h:
-                probes.setdefault((l + h + 1) // 2, []).append(k)
+        for k in range(len(generated)):
+            if lo[k] < hi[k]:
+                length = min(max(1, 2 * lo[k]), hi[k]) if galloping[k] else (lo[k] + hi[k] + 1) // 2
+                probes.setdefault(length, []).append(k)
         for length, ks in probes.items():
-            train_hashes = _window_hashes(*train, length) if len(train[0]) > length else np.zeros(0, np.uint64)
+            known = np.unique(_window_hashes(*train, length)) if len(train[0]) > length else np.zeros(0, np.uint64)
             for k in ks:
-                mine = np.unique(_window_hashes(*pieces[k], length))
-                found = np.searchsorted(mine, train_hashes).clip(max=len(mine) - 1)
-                if len(train_hashes) and (mine[found] == train_hashes).any():
+                mine = _window_hashes(*pieces[k], length)
+                at = np.searchsorted(known, mine).clip(max=max(0, len(known) - 1))
+                if len(known) and (known[at] == mine).any():
                     lo[k] = length
                 else:
-                    hi[k] = length - 1
+                    hi[k], galloping[k] = length - 1, False
     return lo
 
 
@@ -294,7 +298,7 @@ def bar_windows(score: Score) -> list[int]:
         lo, hi = np.searchsorted(notes["time"], [start, stop])
         if hi > lo:
             pos = np.round((notes["time"][lo:hi] - start) / STEP).astype(np.int64)
-            content = np.unique(np.stack([pos, notes["pitch"][lo:hi]], axis=1), axis=0)
+            content = np.unique(pos * 128 + notes["pitch"][lo:hi])  # the set of (position, pitch)
             hashes.append(hash((bar, content.tobytes())))
     return hashes
 

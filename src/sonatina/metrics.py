@@ -313,11 +313,10 @@ def pitch_class_transitions(score: Score) -> np.ndarray:
     matrix = np.zeros((12, 12))
     for track in np.unique(notes["track"]):
         mine = notes["track"] == track
-        time, pc = notes["time"][mine], notes["pitch"][mine] % 12
-        onsets = np.unique(time)
-        groups = [np.unique(pc[time == t]) for t in onsets]
-        for a, b in zip(groups[:-1], groups[1:]):
-            matrix[np.ix_(a, b)] += 1
+        _, group = np.unique(notes["time"][mine], return_inverse=True)
+        present = np.zeros((group.max() + 1, 12))
+        present[group, notes["pitch"][mine] % 12] = 1  # which pitch classes sound at each onset
+        matrix += present[:-1].T @ present[1:]
     return matrix
 
 
