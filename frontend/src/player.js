@@ -78,7 +78,8 @@ export class Player {
     this.seq.pause();
 
     this.el.seek.max = String(this.duration);
-    this.el.duration.textContent = formatTime(this.duration);
+    // Rounded, as the studio's pages show lengths; the running clock counts whole seconds.
+    this.el.duration.textContent = formatTime(Math.round(this.duration));
     this.bindControls();
     this.state = "ready";
     this.setStatus("Ready");
