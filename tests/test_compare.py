@@ -143,3 +143,19 @@ def test_bad_folders_are_one_sentence_errors(tmp_path):
     piece(0, "calm").dump_midi(str(tmp_path / "one" / "a.mid"))
     with pytest.raises(EmptyDatasetError, match="at least 2"):
         C.load_set(tmp_path / "one", "reference")
+
+
+def test_excerpt_follows_the_tempo_map():
+    score = Score(TPQ)
+    score.tempos.extend([Tempo(0, 120.0), Tempo(4 * TPQ, 60.0)])  # 4 beats in 2 s, then 1 beat per second
+    track = Track("piano", 0, False)
+    for beat in range(12):
+        track.notes.append(Note(beat * TPQ, 2 * TPQ, 60 + beat, 80))
+    score.tracks.append(track)
+    assert C.tick_at_seconds(score, 1.0) == 2 * TPQ
+    assert C.tick_at_seconds(score, 4.0) == 6 * TPQ
+    cut = C.excerpt(score, 4.0)
+    assert [n.pitch for n in cut.tracks[0].notes] == list(range(60, 66))  # onsets before 4 s
+    assert cut.tracks[0].notes[-1].duration == 2 * TPQ  # notes keep their length
+    with pytest.raises(BadInputError, match="positive"):
+        C.compare_folders(".", ".", ".", excerpt_seconds=0)

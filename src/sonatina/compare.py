@@ -96,6 +96,24 @@ def load_set(folder: str | Path, label: str, progress: Callable[[float], None] |
     return pieces
 
 
+def tick_at_seconds(score: Score, seconds: float) -> int:
+    """The tick reached after ``seconds`` of playing, following the tempo map (120 bpm before
+    the first tempo, as MIDI does)."""
+    tick, elapsed, qpm = 0, 0.0, 120.0
+    for tempo in sorted(score.tempos, key=lambda t: t.time):
+        segment = (tempo.time - tick) / score.tpq * 60 / qpm
+        if elapsed + segment >= seconds:
+            break
+        tick, elapsed, qpm = tempo.time, elapsed + segment, tempo.qpm
+    return tick + round((seconds - elapsed) * qpm / 60 * score.tpq)
+
+
+def excerpt(score: Score, seconds: float) -> Score:
+    """The notes that start within the first ``seconds`` (they keep their full length)."""
+    ticks = M.in_ticks(score)
+    return ticks.clip(0, tick_at_seconds(ticks, seconds), clip_end=False)
+
+
 # ----------------------------------------------------------------------------- MGEval comparison
 
 
@@ -385,19 +403,29 @@ def compare_folders(
     out_dir: str | Path,
     training: str | Path | None = None,
     progress: Callable[[str, float], None] | None = None,
+    excerpt_seconds: float | None = None,
 ) -> dict:
-    """Read the folders, compare, write OUT_DIR/report.md, report.html, report.json and plots."""
+    """Read the folders, compare, write OUT_DIR/report.md, report.html, report.json and plots.
+
+    ``excerpt_seconds`` compares only the opening seconds of each generated and reference piece
+    (not of the training pieces): many features grow with length (range, pitches used), so a
+    30-second generated piece should meet 30-second human excerpts, not whole songs."""
+    if excerpt_seconds is not None and not excerpt_seconds > 0:
+        raise BadInputError(f"The excerpt length must be a positive number of seconds, got {excerpt_seconds}.")
     step = (lambda label: (lambda f: progress(f"reading {label}", f))) if progress else (lambda label: None)
     gen = load_set(generated, "generated", step("generated"))
     ref = load_set(reference, "reference", step("reference"))
     train = load_set(training, "training", step("training")) if training else None
+    if excerpt_seconds:
+        for pieces in (gen, ref):
+            pieces.scores = [excerpt(s, excerpt_seconds) for s in pieces.scores]
     if progress:
         progress("comparing", 0.0)
     result = compare_sets(gen, ref, train)
     paths = write_report(result, out_dir)
     if progress:
         progress("comparing", 1.0)
-    return public(result) | {"report": paths}
+    return public(result) | {"excerpt_seconds": excerpt_seconds, "report": paths}
 
 
 def public(result: dict) -> dict:

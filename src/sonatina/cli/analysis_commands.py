@@ -144,9 +144,11 @@ def plot(source, kind, out_dir, time_unit, as_json):
 @click.option("--training", type=click.Path(), help="Folder of the training music, to measure copying.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Report folder: report.md, report.html, report.json and PNG plots.")
+@click.option("--excerpt", "excerpt_seconds", type=float,
+              help="Compare only the first SECONDS of each generated and reference piece (fair when lengths differ).")
 @json_option
 @user_errors
-def compare(generated, reference, training, out_dir, as_json):
+def compare(generated, reference, training, out_dir, excerpt_seconds, as_json):
     """Compare a generated set with human music (MGEval distances), its diversity and
     (with --training) how much it copies; writes a Markdown/HTML report with plots."""
     from tqdm import tqdm
@@ -161,7 +163,8 @@ def compare(generated, reference, training, out_dir, as_json):
         bar.refresh()
 
     try:
-        result = C.compare_folders(generated, reference, out_dir, training=training, progress=progress)
+        result = C.compare_folders(generated, reference, out_dir, training=training, progress=progress,
+                                   excerpt_seconds=excerpt_seconds)
     finally:
         for bar in bars.values():
             bar.close()
