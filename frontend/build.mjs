@@ -40,8 +40,8 @@ function findSoundFont() {
 }
 const sf2 = findSoundFont();
 if (!sf2 || !existsSync(sf2)) {
-  console.error("frontend build: TimGM6mb.sf2 not found (install the Python package first: "
-    + "pip install -e '.[dev]' brings pretty_midi), or set SONATINA_PLAYER_SF2 to a .sf2/.sf3 file.");
+  console.error("frontend build: TimGM6mb.sf2 not found (run `make install`: it puts "
+    + "pretty_midi, which ships it, into .venv), or set SONATINA_PLAYER_SF2 to a .sf2/.sf3 file.");
   process.exit(1);
 }
 copyFileSync(sf2, join(out, "soundfont/TimGM6mb.sf2"));

@@ -54,3 +54,21 @@ def page(browser):
     page.js_errors = errors
     yield page
     context.close()
+
+
+@pytest.fixture
+def song_speed():
+    return measure_song_speed
+
+
+def measure_song_speed(page, wait_ms=1500):
+    """Song seconds played per second of the audio clock, measured over `wait_ms` of playback.
+
+    The AudioContext's clock counts rendered audio, so a busy machine that renders late does
+    not make the player look slow: this measures the playback rate, not the CPU.
+    """
+    clock = "[window.sonatinaPlayer.currentTime, window.sonatinaPlayer.ctx.currentTime]"
+    t0, a0 = page.evaluate(clock)
+    page.wait_for_timeout(wait_ms)
+    t1, a1 = page.evaluate(clock)
+    return (t1 - t0) / (a1 - a0)
