@@ -29,6 +29,9 @@ $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# basic-pitch's wheel carries the transcription model (nmp.onnx); --no-deps skips the
+	# TensorFlow it declares, which sonatina.transcribe never uses (it runs the ONNX file).
+	$(BIN)/pip install -q --no-deps basic-pitch==0.4.0
 	touch $@
 
 frontend: $(VENV)/.installed

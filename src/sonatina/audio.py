@@ -2,7 +2,8 @@
 
 Two synthesizers:
 - "symusic" (default): symusic's built-in SoundFont synthesizer, in-process, ~100-1000x real
-  time on two cores. symusic 0.6.0's render raises TypeError, hence the <0.6 pin.
+  time on two cores. symusic 0.6.0's render raises TypeError, hence the <0.6 pin; 0.5.x
+  ignores SoundFont root-key overrides, which soundfonts.for_symusic() works around.
 - "fluidsynth": the FluidSynth program (Debian package `fluidsynth`), via its fast file
   renderer; adds FluidSynth's reverb and chorus. Optional: a clear error when it is absent.
 
@@ -12,9 +13,7 @@ to -16 LUFS, lowered where needed to keep the peak at or under -1 dBFS (see loud
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
 import shutil
 import subprocess
 import tempfile
@@ -25,10 +24,11 @@ import numpy as np
 import soundfile as sf
 import symusic
 
-from sonatina import audiofile, loudness
+from sonatina import audiofile, loudness, soundfonts
 from sonatina.audiofile import MAX_AUDIO_SECONDS, load_audio  # noqa: F401  (re-exported for callers)
 from sonatina.corpus import load_score
 from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
+from sonatina.soundfonts import default_soundfont, find_soundfonts, resolve_soundfont  # noqa: F401
 
 BACKENDS = ("symusic", "fluidsynth")
 # Music longer than this is refused (same cap as audio input): 20 minutes of 44.1 kHz stereo
@@ -38,53 +38,6 @@ MAX_MUSIC_SECONDS = MAX_AUDIO_SECONDS
 MAX_TAIL_SECONDS = 3.0
 # The tail ends where the sound has decayed this far below the piece's peak.
 TAIL_FLOOR_DB = -60.0
-# Debian's GM SoundFonts, best first: FluidR3_GM (fluid-soundfont-gm), MuseScore General
-# (musescore-general-soundfont*), then whatever the default-GM alternative points to.
-SYSTEM_SOUNDFONTS = (
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf3/MuseScore_General.sf3",
-    "/usr/share/sounds/sf2/MuseScore_General.sf2",
-    "/usr/share/sounds/sf2/default-GM.sf2",
-    "/usr/share/sounds/sf3/default-GM.sf3",
-)
-
-
-def _pretty_midi_soundfont() -> Path | None:
-    """TimGM6mb (6 MB, GPL-2), shipped inside the pretty_midi wheel; the fallback everywhere."""
-    spec = importlib.util.find_spec("pretty_midi")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "TimGM6mb.sf2"
-    return path if path.is_file() else None
-
-
-def find_soundfonts() -> list[Path]:
-    """Every usable SoundFont in discovery order: $SONATINA_SOUNDFONT, Debian's, pretty_midi's."""
-    candidates = [os.environ.get("SONATINA_SOUNDFONT") or None, *SYSTEM_SOUNDFONTS, _pretty_midi_soundfont()]
-    found: list[Path] = []
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and Path(candidate).resolve() not in {p.resolve() for p in found}:
-            found.append(Path(candidate))
-    return found
-
-
-def default_soundfont() -> Path:
-    """The SoundFont used when none is given (first of find_soundfonts())."""
-    found = find_soundfonts()
-    if not found:
-        raise SonatinaError("No SoundFont found: install Debian's fluid-soundfont-gm, set SONATINA_SOUNDFONT, or pass --soundfont.")
-    return found[0]
-
-
-def resolve_soundfont(soundfont: str | Path | None = None) -> Path:
-    if soundfont is None:
-        return default_soundfont()
-    path = Path(soundfont).expanduser()
-    if not path.is_file():
-        raise BadInputError(f"There is no SoundFont at '{path}'.")
-    if path.suffix.lower() not in (".sf2", ".sf3"):
-        raise BadInputError(f"'{path.name}' is not a SoundFont (expected a .sf2 or .sf3 file).")
-    return path
 
 
 def read_music(source: str | Path | symusic.Score) -> symusic.Score:
@@ -110,7 +63,7 @@ def synthesize(score: symusic.Score, *, backend: str = "symusic", soundfont: str
     sf_path = resolve_soundfont(soundfont)
     if backend == "symusic":
         try:
-            synth = symusic.Synthesizer(str(sf_path), sample_rate)
+            synth = symusic.Synthesizer(str(soundfonts.for_symusic(sf_path)), sample_rate)
             samples = np.asarray(synth.render(score, stereo=True), dtype=np.float32).T
         except Exception as exc:  # a damaged SoundFont surfaces here as a RuntimeError
             raise BadInputError(f"symusic could not render with the SoundFont '{sf_path.name}' (is it a valid SoundFont?).") from exc
@@ -145,14 +98,12 @@ def trim_tail(samples: np.ndarray, sample_rate: int, music_seconds: float) -> np
     """Keep the music plus its release tail: up to where the sound decays TAIL_FLOOR_DB below its
     peak, at most MAX_TAIL_SECONDS after the last note ends; pad with silence if the synth stopped early."""
     end_of_music = int(math.ceil(music_seconds * sample_rate))
-    level = np.max(np.abs(samples), axis=1) if len(samples) else np.zeros(0)
-    peak = float(level.max()) if level.size else 0.0
+    peak = max(float(samples.max()), -float(samples.min())) if samples.size else 0.0
     cutoff = end_of_music
-    limit = min(len(samples), end_of_music + int(MAX_TAIL_SECONDS * sample_rate))
-    if peak > 0 and limit > end_of_music:
-        loud = np.flatnonzero(level[end_of_music:limit] > peak * 10 ** (TAIL_FLOOR_DB / 20))
-        if loud.size:
-            cutoff = end_of_music + int(loud[-1]) + 1
+    tail = np.abs(samples[end_of_music:end_of_music + int(MAX_TAIL_SECONDS * sample_rate)]).max(axis=1)
+    loud = np.flatnonzero(tail > peak * 10 ** (TAIL_FLOOR_DB / 20))
+    if peak > 0 and loud.size:
+        cutoff = end_of_music + int(loud[-1]) + 1
     if cutoff > len(samples):
         samples = np.concatenate([samples, np.zeros((cutoff - len(samples), samples.shape[1]), np.float32)])
     return samples[:cutoff]

@@ -46,17 +46,19 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
 
 def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
     """BS.1770 integrated loudness in LUFS of (frames, channels) audio; -inf when silent."""
-    x = np.asarray(samples, dtype=np.float64)
+    x = np.asarray(samples, dtype=np.float32)
     if x.ndim == 1:
         x = x[:, None]
-    block, hop = int(0.4 * sample_rate), int(0.1 * sample_rate)
-    if len(x) < block:  # shorter than one gating block: measure it as a single block
-        block = hop = max(len(x), 1)
-    weighted = signal.sosfilt(_k_weighting(sample_rate), x, axis=0)
-    # Mean square per channel for every 400 ms block, from a cumulative sum (no Python loop).
-    csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(weighted**2, axis=0)])
-    starts = np.arange(0, len(x) - block + 1, hop)
-    power = ((csum[starts + block] - csum[starts]) / block).sum(axis=1)  # channel weights are 1 (L, R)
+    hop = max(1, round(0.1 * sample_rate))
+    weighted = signal.sosfilt(_k_weighting(sample_rate).astype(np.float32), x, axis=0)
+    # Energy per 100 ms step, then 400 ms blocks = 4 consecutive steps (75 % overlap).
+    # A clip shorter than one block is measured as a single block.
+    n_steps = len(x) // hop
+    if n_steps >= 4:
+        steps = np.square(weighted[:n_steps * hop], dtype=np.float64).reshape(n_steps, hop, -1).sum(axis=(1, 2))
+        power = (steps[:-3] + steps[1:-2] + steps[2:-1] + steps[3:]) / (4 * hop)  # channel weights are 1 (L, R)
+    else:
+        power = np.array([np.square(weighted, dtype=np.float64).sum() / max(len(x), 1)])
     with np.errstate(divide="ignore"):
         lufs = -0.691 + 10 * np.log10(power)
     kept = power[lufs > -70.0]
@@ -69,7 +71,7 @@ def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
 
 def peak_dbfs(samples: np.ndarray) -> float:
     """Sample peak in dB relative to full scale; -inf for silence."""
-    peak = float(np.max(np.abs(samples))) if np.size(samples) else 0.0
+    peak = max(float(np.max(samples)), -float(np.min(samples))) if np.size(samples) else 0.0
     return 20 * math.log10(peak) if peak > 0 else float("-inf")
 
 
