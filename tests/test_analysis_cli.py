@@ -112,3 +112,12 @@ def test_real_process_exit_code(tmp_path):
     proc = subprocess.run([str(BIN / "sonatina"), "metrics", str(tmp_path / "none.mid")], capture_output=True,
                           text=True, timeout=120, env=dict(os.environ))
     assert proc.returncode == 2 and proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
+
+
+def test_metrics_skips_unreadable_files_inside_a_folder(two_pieces, tmp_path):
+    (tmp_path / "broken.mid").write_bytes(b"MThd garbage")
+    result = run("metrics", tmp_path, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["pieces"]) == 2 and [Path(s["file"]).name for s in data["skipped"]] == ["broken.mid"]
+    assert "Skipped" in result.stderr

@@ -23,20 +23,20 @@ SHORT = {
 }  # fmt: skip
 
 
-def _expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given; folders become the music files under them."""
+def _expand(paths: tuple[str, ...]) -> list[tuple[Path, bool]]:
+    """(file, named by the user) pairs: files as given; folders become the music files under them."""
     from sonatina.corpus import music_files
 
-    files: list[Path] = []
+    files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = music_files(path)
             if not found:
                 raise BadInputError(f"The folder '{path}' holds no MIDI, MusicXML or ABC files.")
-            files += found
+            files += [(f, False) for f in found]
         elif path.exists():
-            files.append(path)
+            files.append((path, True))
         else:
             raise BadInputError(f"'{path}' does not exist.")
     return files
@@ -58,9 +58,17 @@ def metrics(files, csv_path, as_json):
     from sonatina import metrics as M
     from sonatina.corpus import load_score
 
-    rows = []
-    for path in _expand(files):
-        rows.append({"file": str(path), **M.piece_metrics(load_score(path))})
+    rows, skipped = [], []
+    for path, named in _expand(files):
+        try:
+            rows.append({"file": str(path), **M.piece_metrics(load_score(path))})
+        except BadInputError as exc:
+            if named:  # a file the user named must be readable; one bad file in a folder is skipped
+                raise
+            skipped.append({"file": str(path), "reason": str(exc)})
+            click.echo(f"Skipped: {exc}", err=True)
+    if not rows:
+        raise BadInputError("None of the given files could be read.")
     if csv_path:
         try:
             with open(csv_path, "w", newline="") as handle:
@@ -72,8 +80,8 @@ def metrics(files, csv_path, as_json):
     if as_json:
         settings = {"resolution_steps_per_quarter": M.RESOLUTION, "polyphony_threshold": M.POLYPHONY_THRESHOLD,
                     "default_metre": "/".join(map(str, M.DEFAULT_METRE))}
-        emit({"pieces": [_none_for_nan(r) for r in rows], "units": M.UNITS, "settings": settings,
-              "csv": csv_path}, True, "")
+        emit({"pieces": [_none_for_nan(r) for r in rows], "skipped": skipped, "units": M.UNITS,
+              "settings": settings, "csv": csv_path}, True, "")
         return
     name_width = min(40, max(4, *(len(Path(r["file"]).name) for r in rows)))
     header = f"{'file':<{name_width}}" + "".join(f"{SHORT[m]:>9}" for m in M.METRICS)
