@@ -156,12 +156,16 @@ def test_new_user_walk(page, studio, tmp_path, song_speed):
     assert mp3.format == "MP3"
     assert mp3.duration == pytest.approx(SECONDS, abs=4)  # render tails add a little release
 
-    # The dashboard lists the song.
+    # The dashboard shows the photo and lists the song; its quick-play link opens it playing.
     page.click("#nav-dashboard")
+    assert page.locator("#dashboard-photo").evaluate("img => img.complete && img.naturalWidth") > 0
     assert page.text_content(f"{song_item} .song-title").strip() == title
+    page.click(f"{song_item} [data-testid=quick-play]")
+    page.wait_for_url(re.compile(r"/songs/\d+\?autoplay=1"))
+    page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.playing"
+                           " && window.sonatinaPlayer.currentTime > 0.5", timeout=60_000)
 
     # Delete it from its page; it leaves the dashboard and its page is gone.
-    page.goto(song_url)
     page.click("#delete-song")
     page.click("#delete-confirm")
     page.wait_for_url(re.compile(r"/dashboard"))
