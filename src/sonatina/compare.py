@@ -446,8 +446,12 @@ def public(result: dict) -> dict:
 # ----------------------------------------------------------------------------- the report
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _fmt(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "n/a"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
@@ -462,6 +466,22 @@ def report_tables(result: dict) -> list[tuple[str, str, list[str], list[list[str
     """(title, explanation, header, rows) for every table of the report."""
     tables = []
     sets = result["sets"]
+    scored = {n: f["overlap_area"] for n, f in result["features"].items() if not _missing(f["overlap_area"])}
+    lowest = sorted(scored, key=scored.get)[:3]
+    summary = [
+        ["mean overlap area over features", _fmt(float(np.mean(list(scored.values()))) if scored else math.nan)],
+        ["features furthest from the reference", ", ".join(f"{n} ({scored[n]:.2f})" for n in lowest) or "n/a"],
+        ["features closest to the reference", ", ".join(f"{n} ({scored[n]:.2f})" for n in sorted(scored, key=scored.get)[-3:][::-1]) or "n/a"],
+    ]
+    if result["memorisation"]:
+        memo = result["memorisation"]
+        summary.append(["copying from training", f"{_fmt(memo['windows_found_share'])} of 4-bar windows found; longest "
+                        f"copied span {memo['longest_copied_notes_max']} notes"])
+    tables.append((
+        "Summary", "Overlap area: 1 = generated pieces differ from the reference as much as reference pieces differ "
+        "from each other. For scale: two disjoint sets of 50 POP909 songs score 0.85-0.98 per feature (median 0.95).",
+        ["measure", "value"], summary,
+    ))  # fmt: skip
     tables.append((
         "Sets", "Folders compared; files that could not be read are skipped and listed.",
         ["set", "folder", "pieces", "skipped"],
