@@ -113,11 +113,16 @@ export class Player {
 
   async play() {
     await this.ready;
-    // Browsers start an AudioContext suspended until the page gets a user gesture.
-    await this.ctx.resume();
+    if (this.playing) return;
+    // Browsers keep an AudioContext suspended until the page gets a user gesture, and resume()
+    // then waits for one: give it a moment, and ask for a click rather than play into silence.
+    await Promise.race([this.ctx.resume(), new Promise((resolve) => setTimeout(resolve, 500))]);
+    if (this.ctx.state !== "running") {
+      this.setStatus("Your browser is holding the sound back: press Play to listen.");
+      return;
+    }
     this.seq.play();
-    if (this.ctx.state !== "running") this.setStatus("Your browser blocked sound: press Play to listen.");
-    else this.setStatus("Playing");
+    this.setStatus("Playing");
     this.render();
   }
 

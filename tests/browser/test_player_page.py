@@ -116,6 +116,40 @@ def test_autoplay_query_starts_playback(page, server):
     assert page.evaluate("window.sonatinaPlayer.playing")
 
 
+# Chromium's autoplay policy as a page script: headless Chromium never holds sound back (even
+# with --autoplay-policy=user-gesture-required), so emulate it: every AudioContext starts
+# suspended and resume() waits for the page's first click.
+HOLD_SOUND_UNTIL_CLICK = """
+(() => {
+  const Real = window.AudioContext;
+  let clicked = false;
+  const waiting = [];
+  document.addEventListener("click", () => { clicked = true; waiting.splice(0).forEach((go) => go()); }, true);
+  window.AudioContext = class extends Real {
+    constructor(...args) { super(...args); super.suspend(); }
+    resume() {
+      if (clicked) return super.resume();
+      return new Promise((resolve) => waiting.push(() => super.resume().then(resolve)));
+    }
+  };
+})();
+"""
+
+
+def test_autoplay_blocked_asks_for_a_click(page, server):
+    # Where the browser holds sound until a user gesture, ?autoplay=1 must not run a silent
+    # clock: the player asks for a click, and the click then plays.
+    page.add_init_script(HOLD_SOUND_UNTIL_CLICK)
+    page.goto(f"{server}/song?autoplay=1")
+    page.wait_for_function("document.querySelector('#player-status').textContent.includes('press Play')",
+                           timeout=30_000)
+    assert not page.evaluate("window.sonatinaPlayer.playing")
+    assert page.evaluate("window.sonatinaPlayer.currentTime") == 0
+    page.click("#player-play")
+    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.3"
+                           " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
+
+
 def test_missing_midi_says_so(page, server):
     # A broken MIDI URL shows one sentence in the status line instead of a silent dead player.
     page.route("**/song.mid", lambda route: route.fulfill(status=404, body="gone"))
