@@ -48,13 +48,14 @@ def _normalised_transitions(score: Score) -> np.ndarray:
     return counts / counts.sum() if counts.sum() else np.full(144, math.nan)
 
 
-# name -> function(score) -> 1-D feature vector; distance = Euclidean (absolute difference for scalars)
-FEATURES: dict[str, Callable[[Score], np.ndarray]] = {
-    **{name: (lambda fn: lambda s: np.array([fn(s)]))(fn) for name, fn in M.METRICS.items()},
+# Features compared: every metric of M.METRICS (a scalar per piece) and these vectors.
+# Distance between two pieces = Euclidean (absolute difference for scalars).
+VECTOR_FEATURES: dict[str, Callable[[Score], np.ndarray]] = {
     "pitch_class_histogram": M.pitch_class_histogram,
     "pitch_class_transitions": _normalised_transitions,
     "note_length_histogram": M.note_length_histogram,
 }
+FEATURES = [*M.METRICS, *VECTOR_FEATURES]
 
 
 # ----------------------------------------------------------------------------- reading sets
@@ -117,12 +118,18 @@ def excerpt(score: Score, seconds: float) -> Score:
 # ----------------------------------------------------------------------------- MGEval comparison
 
 
-def feature_matrix(scores: list[Score], name: str) -> np.ndarray:
-    """One row per piece of feature ``name``; pieces where it is undefined (NaN) are dropped."""
-    rows = [FEATURES[name](s) for s in scores]
-    rows = [r for r in rows if not np.isnan(r).any()]
-    width = len(FEATURES[name](Score(M.RESOLUTION))) if not rows else len(rows[0])
-    return np.array(rows, dtype=float).reshape(len(rows), width)
+def set_features(scores: list[Score]) -> dict[str, np.ndarray]:
+    """Every feature of every piece: name -> array with one row per piece (NaN where undefined)."""
+    table = [M.piece_metrics(s) for s in scores]
+    out = {name: np.array([[row[name]] for row in table], dtype=float).reshape(len(scores), 1) for name in M.METRICS}
+    for name, fn in VECTOR_FEATURES.items():
+        out[name] = np.array([fn(s) for s in scores], dtype=float)
+    return out
+
+
+def _defined(rows: np.ndarray) -> np.ndarray:
+    """The rows (pieces) where a feature is defined."""
+    return rows[~np.isnan(rows).any(axis=1)] if len(rows) else rows
 
 
 def distances(a: np.ndarray, b: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
@@ -361,14 +368,15 @@ def memorisation(generated: list[Score], training: list[Score]) -> dict:
 
 def compare_sets(generated: PieceSet, reference: PieceSet, training: PieceSet | None = None) -> dict:
     """Every number of the report, as a JSON-ready dict (KDE curves under the key "_curves")."""
+    gen_features, ref_features = set_features(generated.scores), set_features(reference.scores)
     features, curves = {}, {}
     for name in FEATURES:
-        result = compare_feature(feature_matrix(generated.scores, name), feature_matrix(reference.scores, name))
+        result = compare_feature(_defined(gen_features[name]), _defined(ref_features[name]))
         curves[name] = result.pop("curves")
         features[name] = result
     metric_values = {
-        label: {name: np.array([M.METRICS[name](s) for s in pieces.scores]) for name in M.METRICS}
-        for label, pieces in (("generated", generated), ("reference", reference))
+        label: {name: values[name][:, 0] for name in M.METRICS}
+        for label, values in (("generated", gen_features), ("reference", ref_features))
     }
     metrics = {
         name: {label: _summary(v[name][~np.isnan(v[name])]) if (~np.isnan(v[name])).any() else None
@@ -391,8 +399,8 @@ def compare_sets(generated: PieceSet, reference: PieceSet, training: PieceSet | 
         "_curves": curves,
         "_metric_values": metric_values,
         "_mean_pitch_classes": {
-            label: np.nanmean([M.pitch_class_histogram(s) for s in pieces.scores], axis=0)
-            for label, pieces in (("generated", generated), ("reference", reference))
+            label: _defined(values["pitch_class_histogram"]).mean(axis=0)
+            for label, values in (("generated", gen_features), ("reference", ref_features))
         },
     }
 
