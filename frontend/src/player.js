@@ -104,6 +104,16 @@ export class Player {
     speed.addEventListener("change", () => this.setSpeed(Number(speed.value)));
     instrument.disabled = false;
     instrument.addEventListener("change", () => this.setInstrument(Number(instrument.value)));
+    // Keys as in most players: Space plays/pauses, arrows jump 5 s; never while typing in a form.
+    document.addEventListener("keydown", (event) => {
+      if (event.target.closest("input, select, textarea, button, [contenteditable]")) return;
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      const jumps = { ArrowLeft: -5, ArrowRight: 5 };
+      if (event.key === " ") this.toggle();
+      else if (event.key in jumps) this.seek(this.currentTime + jumps[event.key]);
+      else return;
+      event.preventDefault();
+    });
   }
 
   get duration() { return this.seq ? this.seq.duration : 0; }

@@ -107,13 +107,28 @@ def test_player_plays_real_audio_with_controls(page, server, song_speed):
     paused_at = player_time(page)
     page.wait_for_timeout(300)
     assert player_time(page) == paused_at
+
+    # The end: playback stops by itself, and Play starts the song over (still with strings).
+    page.eval_on_selector("#player-seek", "el => { el.value = 11; el.dispatchEvent(new Event('change')); }")
+    page.click("#player-play")
+    page.wait_for_function("!window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 11.5",
+                           timeout=10_000)
+    assert page.text_content("#player-play") == "Play"
+    page.click("#player-play")
+    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime < 3"
+                           " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
+    assert page.evaluate("window.sonatinaPlayer.synth.midiChannels[0].patch.program") == 48
     assert page.js_errors == []
 
 
-def test_autoplay_query_starts_playback(page, server):
+def test_autoplay_query_starts_playback_and_keys_control_it(page, server):
     page.goto(f"{server}/song?autoplay=1")
     page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.currentTime > 0.3", timeout=30_000)
     assert page.evaluate("window.sonatinaPlayer.playing")
+    page.keyboard.press("ArrowRight")  # +5 s
+    page.wait_for_function("window.sonatinaPlayer.currentTime > 5", timeout=10_000)
+    page.keyboard.press(" ")
+    page.wait_for_function("!window.sonatinaPlayer.playing", timeout=10_000)
 
 
 # Chromium's autoplay policy as a page script: headless Chromium never holds sound back (even
