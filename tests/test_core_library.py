@@ -194,3 +194,20 @@ def test_evaluate_reports_bits_per_note(tiny_run, tiny_corpus):
     result = api.evaluate(str(tiny_run), [str(tiny_corpus / "piece00.mid"), str(tiny_corpus / "piece01.mid")])
     assert result["pieces"] == 2 and 0 < result["bits_per_note"] < 60
     assert result["bits_per_note"] == pytest.approx(result["bits_per_token"] * result["tokens"] / result["notes"])
+
+
+def test_numpy_stepper_agrees_with_torch_model(tiny_run):
+    import torch
+
+    from sonatina.model import NumpyStepper, load_checkpoint
+
+    model, _ = load_checkpoint(tiny_run)
+    tokens = np.array([[1, 5, 40, 100, 150, 7, 60]])
+    genre, mode = np.array([0]), np.array([1])
+    with torch.no_grad():
+        want, _ = model(torch.from_numpy(tokens), torch.from_numpy(genre), torch.from_numpy(mode))
+    stepper = NumpyStepper(model)
+    state = stepper.initial_state(1)
+    for t in range(tokens.shape[1]):
+        got, state = stepper.step(tokens[:, t], genre, mode, state)
+        np.testing.assert_allclose(got, want[:, t].numpy(), rtol=1e-4, atol=1e-4)
