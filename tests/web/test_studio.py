@@ -6,6 +6,7 @@ import html as htmllib
 import io
 from pathlib import Path
 
+import pytest
 import symusic
 from sqlalchemy import select
 
@@ -148,3 +149,26 @@ def test_other_users_jobs_and_songs_cannot_be_reused(app, client, auth, make_son
     assert auth.post(f"/studio/songs/{song_id}/vary").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Job).where(Job.owner_id != db.session.get(Song, song_id).owner_id)) is None
+
+
+def test_audio_primer_is_transcribed_then_continued(app, client, auth, model_name, tiny_corpus, tmp_path):
+    from sonatina import audio
+
+    try:
+        audio.default_soundfont()
+    except Exception as exc:  # noqa: BLE001 - any reason there is no SoundFont
+        pytest.skip(f"no SoundFont to make a recording with: {exc}")
+    recording = tmp_path / "take.wav"
+    audio.render(Path(tiny_corpus) / "piece01.mid", recording)
+    auth.signup()
+    garbage = generate(auth, model_name, primer=(io.BytesIO(b"RIFF....WAVEfmt nonsense"), "take.wav"))
+    assert garbage.status_code == 400 and "could not be read as audio" in text(garbage)
+    assert stored(app) == []
+    response = generate(auth, model_name, primer=(recording.open("rb"), "take.wav"), seconds="30")
+    song_page = client.get(response.headers["Location"])
+    assert song_page.status_code == 302, text(song_page)
+    song = song_row(app, int(song_page.headers["Location"].rsplit("/", 1)[1]))
+    assert song.primer_file.endswith(".mid")  # the recording became a MIDI primer ...
+    primer = symusic.Score(str(Path(app.config["FILES_DIR"]) / song.primer_file))
+    assert primer.note_num() > 10
+    assert not [p for p in stored(app) if p.suffix == ".wav"]  # ... and the upload is not kept

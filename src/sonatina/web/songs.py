@@ -166,6 +166,16 @@ def save_primer(upload) -> str | None:
     name = storage.new_name("primers", suffix)
     path = storage.path(name)
     path.write_bytes(data)
+    if suffix in AUDIO_SUFFIXES:
+        import soundfile
+
+        try:  # a header check now; the transcription itself runs in the job
+            info = soundfile.info(str(path))
+            if info.frames == 0:
+                raise ValueError("no audio frames")
+        except Exception as exc:
+            storage.delete(name)
+            raise BadInputError(f"The primer '{Path(upload.filename).name}' could not be read as audio.") from exc
     if suffix in SCORE_SUFFIXES:
         from sonatina.corpus import load_score
 
