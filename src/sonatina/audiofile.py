@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy import signal
 
 from sonatina.errors import BadInputError, UnknownOptionError
 
@@ -129,6 +128,8 @@ def load_audio(path: str | Path, *, sample_rate: int | None = None, mono: bool =
 
 def resample(data: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Polyphase resampling along the first axis (exact for rational ratios like 44100 -> 22050)."""
+    from scipy import signal  # half a second to import; only resampling needs it
+
     g = gcd(rate_in, rate_out)
     return signal.resample_poly(data, rate_out // g, rate_in // g, axis=0).astype(np.float32)
 

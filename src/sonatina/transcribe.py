@@ -39,10 +39,12 @@ BATCH = 16  # windows per inference call
 # Frames a note may dip below frame_threshold (tremolo, beating partials) and still continue.
 GAP_FRAMES = 11
 SILENCE_DBFS = -70.0
-# Defaults chosen on rendered MAESTRO piano (bench/bench_audio.py): onset threshold 0.5 / 0.6 /
-# 0.7 gave onset F1 0.82 / 0.88 / 0.89 (precision rises, recall falls); 0.6 keeps recall for
-# softer sources such as voice. Notes shorter than ~60 ms (5 frames) are mostly artefacts.
-ONSET_THRESHOLD = 0.6
+# Defaults chosen on rendered MAESTRO piano (bench/bench_audio.py) and rendered melodies
+# (tests): onset threshold 0.5 / 0.6 / 0.7 gave onset F1 0.82 / 0.88 / 0.90 on the piano, with
+# precision rising and recall falling; lower thresholds mostly add echoes at note releases.
+# Notes shorter than ~60 ms (5 frames) are mostly artefacts. Notes without an onset
+# ("sustained_notes") add octave ghosts on piano, so they are opt-in (for swelling voices).
+ONSET_THRESHOLD = 0.7
 FRAME_THRESHOLD = 0.3
 MIN_NOTE_MS = 60.0
 
@@ -96,7 +98,7 @@ def _runs(active: np.ndarray) -> list[tuple[int, int]]:
 
 def notes_from_activations(note: np.ndarray, onset: np.ndarray, *, onset_threshold: float = ONSET_THRESHOLD,
                            frame_threshold: float = FRAME_THRESHOLD, min_frames: int = 5,
-                           sustained_notes: bool = True) -> list[tuple[int, int, int, float]]:
+                           sustained_notes: bool = False) -> list[tuple[int, int, int, float]]:
     """Decode activations into notes (start_frame, end_frame, pitch, strength 0..1).
 
     Per key, a note starts at each local peak of the onset activation above onset_threshold
@@ -136,7 +138,7 @@ def notes_from_activations(note: np.ndarray, onset: np.ndarray, *, onset_thresho
 
 
 def transcribe_audio(audio: np.ndarray, *, onset_threshold: float = ONSET_THRESHOLD, frame_threshold: float = FRAME_THRESHOLD,
-                     min_note_ms: float = MIN_NOTE_MS, sustained_notes: bool = True,
+                     min_note_ms: float = MIN_NOTE_MS, sustained_notes: bool = False,
                      progress: Callable[[float], None] | None = None) -> list[tuple[float, float, int, int]]:
     """Notes (start_s, end_s, pitch, velocity) heard in 22.05 kHz mono float audio."""
     for name, value in (("onset_threshold", onset_threshold), ("frame_threshold", frame_threshold)):
@@ -170,7 +172,7 @@ def notes_to_score(notes: list[tuple[float, float, int, int]], *, tempo: float =
 
 def transcribe(audio_path: str | Path, out_mid_path: str | Path, *, tempo: float = 120.0,
                min_note_ms: float = MIN_NOTE_MS, onset_threshold: float = ONSET_THRESHOLD, frame_threshold: float = FRAME_THRESHOLD,
-               program: int = 0, sustained_notes: bool = True,
+               program: int = 0, sustained_notes: bool = False,
                progress: Callable[[float], None] | None = None) -> dict:
     """Transcribe a recording (WAV, FLAC, OGG, MP3) into a MIDI file usable as a primer.
 

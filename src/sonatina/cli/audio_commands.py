@@ -37,16 +37,19 @@ def render(source, out, backend, soundfont, sample_rate, as_json):
               show_default=True, help="Higher: fewer false notes, more missed ones.")
 @click.option("--frame-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=FRAME_THRESHOLD,
               show_default=True, help="How strongly a note must keep sounding to continue.")
+@click.option("--sustained-notes", is_flag=True,
+              help="Also keep notes that swell in without an onset (singing, bowed strings).")
 @click.option("--instrument", default="piano", show_default=True, help="GM instrument name or program for the MIDI track.")
 @json_option
 @user_errors
-def transcribe(source, out, tempo, min_note_ms, onset_threshold, frame_threshold, instrument, as_json):
+def transcribe(source, out, tempo, min_note_ms, onset_threshold, frame_threshold, sustained_notes, instrument, as_json):
     """Transcribe a recording (WAV, FLAC, OGG, MP3) to MIDI; usable as `generate --primer`."""
     from sonatina.instruments import resolve_instrument
     from sonatina.transcribe import transcribe as run
 
     result = run(source, out, tempo=tempo, min_note_ms=min_note_ms, onset_threshold=onset_threshold,
-                 frame_threshold=frame_threshold, program=resolve_instrument(instrument))
+                 frame_threshold=frame_threshold, sustained_notes=sustained_notes,
+                 program=resolve_instrument(instrument))
     emit(result, as_json, f"Wrote {result['path']}: {result['notes']} notes over {result['music_seconds']:.1f} s "
                           f"(MIDI {result['lowest']}-{result['highest']}).")
 
