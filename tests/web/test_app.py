@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -61,3 +62,28 @@ def test_pages_use_only_local_assets(client):
     assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
     css = client.get("/static/css/studio.css")
     assert css.status_code == 200 and b"--accent" in css.data
+
+
+PUBLIC = {"/", "/signup", "/login", "/logout", "/api/openapi.json", "/api/docs", "/api/token", "/static/<path:filename>"}
+
+
+def test_every_private_route_refuses_anonymous_visitors(app, client):
+    """Walks the URL map, so a route added later without login_required fails here."""
+    from webhelpers import csrf_token
+
+    token = csrf_token(client)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.rule in PUBLIC:
+            continue
+        url = rule.rule
+        for name, converter in rule._converters.items():
+            url = re.sub(rf"<[^>]*{name}>", "1" if "Integer" in type(converter).__name__ else "x", url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"csrf_token": token})
+            if url.startswith("/api/"):
+                assert response.status_code == 401, (method, url, response.status_code)
+            else:
+                assert response.status_code == 302 and response.headers["Location"].startswith("/login"), (method, url)
+            checked += 1
+    assert checked >= 20
