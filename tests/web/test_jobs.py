@@ -84,3 +84,18 @@ def test_redis_queue_when_configured(app_config, model_name, redis_url):
     app = create_app({**app_config, "HUEY_IMMEDIATE": False, "REDIS_URL": redis_url})
     assert type(app.extensions["huey"]).__name__ == "RedisHuey"
     run_one_job(app, model_name)
+
+
+def test_jobs_cut_off_by_a_restart_are_marked_failed(app, client, model_name):
+    from sonatina.web.extensions import db
+    from sonatina.web.models import Job, User
+
+    AuthActions(client).signup()
+    with app.app_context():
+        owner = db.session.query(User).one()
+        db.session.add_all([Job(id="a" * 32, owner_id=owner.id, status="running", params={}),
+                            Job(id="b" * 32, owner_id=owner.id, status="done", params={})])
+        db.session.commit()
+    assert jobs.fail_interrupted(app) == 1
+    page = client.get("/studio/jobs/" + "a" * 32).get_data(as_text=True)
+    assert "server restarted while composing" in page

@@ -30,7 +30,10 @@ def serve(host, port, instance, worker, workers, threads):
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     app = _app(instance)
-    consumer = jobs.start_background_consumer(app, workers) if worker else None
+    consumer = None
+    if worker:
+        jobs.fail_interrupted(app)
+        consumer = jobs.start_background_consumer(app, workers)
     click.echo(f"Sonatina studio on http://{host}:{port}/ (instance folder {app.instance_path}"
                f"{'' if worker else ', jobs run by `sonatina worker`'})")
     try:

@@ -79,6 +79,26 @@ def enqueue_generation(job_id: str) -> None:
     current_app.extensions["huey"].enqueue(task.s(job_id, id=job_id))
 
 
+def fail_interrupted(app) -> int:
+    """Jobs left 'running' by a process that stopped mid-job can never finish: say so.
+
+    Only call this where no other worker may be running them (the single-process `serve`).
+    """
+    from sqlalchemy import update
+
+    from sonatina.web.extensions import db
+    from sonatina.web.models import Job
+
+    with app.app_context():
+        result = db.session.execute(
+            update(Job).where(Job.status == "running")
+            .values(status="failed", error="The server restarted while composing this; please try again.",
+                    finished_at=datetime.now(timezone.utc))
+        )
+        db.session.commit()
+        return result.rowcount
+
+
 def start_background_consumer(app, workers: int = 1) -> Consumer:
     """Run the queue's worker threads in this process (no signal handlers: the server owns those)."""
     consumer = app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", periodic=False)
