@@ -68,6 +68,7 @@ def studio(tmp_path_factory, browser):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+    print("--- sonatina serve log (tail) ---\n" + (instance / "server.log").read_text()[-4000:])  # shown on failure
 
 
 def photo_png(path: Path) -> Path:
