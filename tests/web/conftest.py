@@ -81,7 +81,6 @@ def model_name(tiny_run) -> str:
 @pytest.fixture
 def make_song(auth, app, model_name):
     """Generate a short song through the form; returns its id."""
-    from sonatina.web.models import Song
 
     def _make(**fields) -> int:
         response = generate(auth, model_name, **fields)

@@ -4,7 +4,6 @@ and that another user's song id is a 404 that leaks and deletes nothing."""
 from __future__ import annotations
 
 import html as htmllib
-import io
 import re
 from pathlib import Path
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from sonatina.web import create_app
 from sonatina.web.extensions import db
-from webhelpers import AuthActions, generate
+from sonatina.web.models import Job, Song
+from webhelpers import PASSWORD, AuthActions, generate
 
 pytestmark = pytest.mark.postgres
 
@@ -35,5 +38,11 @@ def test_studio_on_postgresql(app_config, fresh_postgres_url, model_name):
     assert auth.post(f"/songs/{song_id}/delete").status_code == 302
     assert client.get(f"/songs/{song_id}").status_code == 404
     assert client.get("/dashboard").get_data(as_text=True).count('data-testid="song-item"') == 1
+    # deleting the account takes the songs, jobs and files with it
+    assert auth.post("/account/delete", {"password": PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Song)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    assert not [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()]
     # a restart against the same database finds the schema current
     create_app({**app_config, "DATABASE_URL": fresh_postgres_url})

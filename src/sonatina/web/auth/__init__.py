@@ -50,7 +50,7 @@ def signup():
     if form.validate_on_submit():
         problem = _taken(form.username.data, form.email.data)
         if problem:
-            form.username.errors.append(problem) if "username" in problem else form.email.errors.append(problem)
+            (form.username if "username" in problem else form.email).errors.append(problem)
             return render_template("auth/signup.html", form=form), 400
         photo_name = None
         if form.photo.data and form.photo.data.filename:
