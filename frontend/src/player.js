@@ -36,6 +36,7 @@ export class Player {
     fillInstrumentSelect(this.el.instrument, this.program);
     this.ready = this.load().catch((err) => {
       this.state = "error";
+      this.root.dataset.state = "error";
       this.setStatus(`Could not load the player: ${err.message}`);
       throw err;
     });
@@ -60,7 +61,7 @@ export class Player {
     await this.synth.isReady;
 
     const midiBuffer = await midiPromise;
-    // Parse a copy for the piano roll: the sequencer takes ownership of the buffer it is given.
+    // Parse a copy for the piano roll: the buffer given to the sequencer goes to the audio thread.
     const midi = BasicMIDI.fromArrayBuffer(midiBuffer.slice(0), "song.mid");
     this.pianoRoll = new PianoRoll(this.el.pianoroll, notesFromMidi(midi));
     // The menu shows what the file really plays; the song's settings are the fallback.

@@ -169,5 +169,5 @@ def test_missing_midi_says_so(page, server):
     # A broken MIDI URL shows one sentence in the status line instead of a silent dead player.
     page.route("**/song.mid", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(f"{server}/song")
-    page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.state === 'error'", timeout=30_000)
+    page.wait_for_selector("#player[data-state='error']", timeout=30_000)
     assert "HTTP 404" in page.text_content("#player-status")
