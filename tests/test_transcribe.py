@@ -121,3 +121,18 @@ def test_unusable_recordings_are_refused(tmp_path):
         transcribe.transcribe(tmp_path / "silence.wav", tmp_path / "x.wav")
     with pytest.raises(BadInputError, match="between 0 and 1"):
         transcribe.transcribe_audio(np.zeros(1000, np.float32), onset_threshold=1.5)
+
+
+@pytest.mark.slow  # shares the session's tiny trained model (a few seconds of training)
+def test_a_transcription_primes_composition(rendered, tiny_run, tmp_path):
+    """What a user does with a recorded idea: transcribe it, then ask a model to continue it."""
+    from sonatina import api
+
+    _, wav = rendered
+    primer = transcribe.transcribe(wav, tmp_path / "idea.mid", tempo=110)["path"]
+    piece = api.compose(str(tiny_run), seconds=20, primer=primer, seed=1)[0]
+    assert piece.settings["tempo"] == pytest.approx(110, abs=1)
+    heard = [(t, p) for t, p in onsets(load_score(primer)) if t < 4.0]
+    # The model's tokens sit on a grid, so the primer's onsets come back quantised (< 0.1 s).
+    kept = transcribe.onset_f1(heard, onsets(piece.score), tolerance=0.1)
+    assert len(heard) >= 5 and kept["recall"] >= 0.8, kept
