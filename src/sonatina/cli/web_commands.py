@@ -10,6 +10,9 @@ import click
 def _app(instance):
     from sonatina.web import create_app
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
     return create_app(instance_path=instance)
 
 
@@ -28,7 +31,6 @@ def serve(host, port, instance, worker, workers, threads):
 
     from sonatina.web import jobs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     app = _app(instance)
     consumer = None
     if worker:
@@ -51,7 +53,6 @@ def worker(instance, workers):
     """Run generation jobs queued by `sonatina serve --no-worker` (SQLite queue or $SONATINA_REDIS_URL)."""
     from sonatina.web import jobs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     app = _app(instance)
     click.echo(f"Sonatina worker for instance folder {app.instance_path} ({workers} thread(s)); Ctrl-C stops it.")
     jobs.run_worker(app, workers)

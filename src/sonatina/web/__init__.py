@@ -2,6 +2,13 @@
 
 Areas are blueprints (auth, studio, library, api); the database schema is migrated with
 Alembic when the app starts; generation runs on a Huey task queue (see jobs.py).
+
+Configuration by environment (no file to edit):
+  SONATINA_INSTANCE       instance folder (database, files, secret key); default ./instance
+  DATABASE_URL            e.g. postgresql://user@host/db; default SQLite in the instance folder
+  SONATINA_REDIS_URL      queue in Redis instead of SQLite (for workers on other machines)
+  SONATINA_MODELS         extra trained run folders offered next to the shipped models (os.pathsep-separated)
+  SONATINA_SECURE_COOKIES 1 behind HTTPS
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ def create_app(test_config: dict | None = None, instance_path: str | os.PathLike
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # Behind HTTPS, set SONATINA_SECURE_COOKIES=1 so cookies never travel over plain HTTP.
+        SESSION_COOKIE_SECURE=os.environ.get("SONATINA_SECURE_COOKIES") == "1",
+        REMEMBER_COOKIE_SECURE=os.environ.get("SONATINA_SECURE_COOKIES") == "1",
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (forms left open for hours still work)
         # Trained run folders offered next to the shipped models (e.g. from `sonatina train`).
         MODEL_PATHS=[p for p in os.environ.get("SONATINA_MODELS", "").split(os.pathsep) if p],
