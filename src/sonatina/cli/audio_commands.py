@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
+
 import click
 
 from sonatina.cli.common import emit, json_option, user_errors
@@ -47,9 +50,18 @@ def transcribe(source, out, tempo, min_note_ms, onset_threshold, frame_threshold
     from sonatina.instruments import resolve_instrument
     from sonatina.transcribe import transcribe as run
 
-    result = run(source, out, tempo=tempo, min_note_ms=min_note_ms, onset_threshold=onset_threshold,
-                 frame_threshold=frame_threshold, sustained_notes=sustained_notes,
-                 program=resolve_instrument(instrument))
+    program = resolve_instrument(instrument)
+    # Minutes of audio take tens of seconds: show a bar on a terminal (never with --json or in logs).
+    stderr = sys.stderr
+    show = not as_json and stderr.isatty()
+    with click.progressbar(length=100, label="Listening", file=stderr) if show else nullcontext() as bar:
+        def progress(fraction: float) -> None:
+            if bar is not None:
+                bar.update(round(fraction * 100) - bar.pos)
+
+        result = run(source, out, tempo=tempo, min_note_ms=min_note_ms, onset_threshold=onset_threshold,
+                     frame_threshold=frame_threshold, sustained_notes=sustained_notes, program=program,
+                     progress=progress)
     emit(result, as_json, f"Wrote {result['path']}: {result['notes']} notes over {result['music_seconds']:.1f} s "
                           f"(MIDI {result['lowest']}-{result['highest']}).")
 
