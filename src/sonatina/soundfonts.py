@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import os
 import struct
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -189,16 +190,21 @@ def for_symusic(path: str | Path) -> Path:
     fixed = _fixed_pdta(pdta)
     if fixed is None:
         return path
-    tmp = target.with_suffix(".part")
-    with open(path, "rb") as src, open(tmp, "wb") as dst:
-        body_size = sum(size if ident != b"LISTpdta" else 12 + len(fixed) for ident, _, size in layout)
-        dst.write(b"RIFF" + struct.pack("<I", 4 + body_size) + b"sfbk")
-        for ident, offset, size in layout:
-            if ident == b"LISTpdta":
-                dst.write(b"LIST" + struct.pack("<I", 4 + len(fixed)) + b"pdta" + fixed)
-            else:
-                src.seek(offset)
-                _copy_bytes(src, dst, size)
+    # Worker processes or threads may fix the same file at once: each writes its own part file.
+    tmp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.part")
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            body_size = sum(size if ident != b"LISTpdta" else 12 + len(fixed) for ident, _, size in layout)
+            dst.write(b"RIFF" + struct.pack("<I", 4 + body_size) + b"sfbk")
+            for ident, offset, size in layout:
+                if ident == b"LISTpdta":
+                    dst.write(b"LIST" + struct.pack("<I", 4 + len(fixed)) + b"pdta" + fixed)
+                else:
+                    src.seek(offset)
+                    _copy_bytes(src, dst, size)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, target)
     return target
 
