@@ -201,3 +201,13 @@ def test_three_hour_recording_is_refused_before_decoding(tmp_path):
     sf.write(path, np.zeros(3 * 3600 * 1000, np.float32), 1000, subtype="PCM_U8")
     with pytest.raises(BadInputError, match="lasts 180 minutes; the limit is 20 minutes"):
         audiofile.load_audio(path)
+
+
+@pytest.mark.slow  # uses the session's tiny trained model
+def test_a_generated_minute_becomes_an_mp3(tiny_run, tmp_path):
+    from sonatina import api
+
+    piece = api.compose(str(tiny_run), seconds=60, seed=7)[0]
+    result = audio.render(piece.score, tmp_path / "generated.mp3")
+    assert result["music_seconds"] >= 59.0
+    check_audio_file(result["path"], min_seconds=result["music_seconds"], max_seconds=result["music_seconds"] + 3.2)
