@@ -211,3 +211,8 @@ def test_numpy_stepper_agrees_with_torch_model(tiny_run):
     for t in range(tokens.shape[1]):
         got, state = stepper.step(tokens[:, t], genre, mode, state)
         np.testing.assert_allclose(got, want[:, t].numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_run_folder_has_a_model_card(tiny_run):
+    text = (tiny_run / "README.md").read_text()
+    assert "bits per note" in text and "general" in text and "parameters" in text

@@ -36,7 +36,8 @@ def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece
 
 def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: str | None = None,
           genre_folders: bool = False, limit: int | None = None, resume: bool = False, progress: bool = True,
-          model_overrides: dict | None = None, description: str = "", **train_options) -> dict:
+          model_overrides: dict | None = None, description: str = "", command: str | None = None,
+          **train_options) -> dict:
     """Train a model on SOURCES into folder OUT; returns the best checkpoint's card."""
     out = Path(out)
     try:
@@ -57,7 +58,8 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
     if dataset.skipped:
         (out / "skipped.log").write_text("".join(f"{name}\t{why}\n" for name, why in dataset.skipped))
     extra = {"description": description or f"LSTM trained by `sonatina train` on {', '.join(sources)}",
-             "data": {"sources": list(sources), "skipped_log": "skipped.log" if dataset.skipped else None}}
+             "data": {"sources": list(sources), "skipped_log": "skipped.log" if dataset.skipped else None},
+             "command": command}
     return _train(dataset, out, model_config, config, DEFAULT_SETTINGS, extra, resume=resume, progress=progress)
 
 

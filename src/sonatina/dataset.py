@@ -199,5 +199,22 @@ class BatchSampler:
         return window
 
 
+def interleave_by_genre(pieces: list[TokenizedPiece]) -> list[TokenizedPiece]:
+    """Pieces taken round-robin from each genre, so a capped validation pass sees every genre."""
+    by_genre: dict[str, list[TokenizedPiece]] = {}
+    for p in pieces:
+        by_genre.setdefault(p.genre, []).append(p)
+    queues = [iter(v) for _, v in sorted(by_genre.items())]
+    out = []
+    while queues:
+        for q in list(queues):
+            nxt = next(q, None)
+            if nxt is None:
+                queues.remove(q)
+            else:
+                out.append(nxt)
+    return out
+
+
 def mode_index(mode: str) -> int:
     return 1 if mode == "minor" else 0

@@ -21,10 +21,11 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from sonatina.dataset import BatchSampler, Dataset
+from sonatina.dataset import BatchSampler, Dataset, interleave_by_genre
 from sonatina.errors import SonatinaError
 from sonatina.evaluate import likelihood
 from sonatina.model import CARD_FILE, ModelConfig, MusicLSTM, save_checkpoint
+from sonatina.modelcard import write_card
 from sonatina.tokens import Vocabulary, build_tokenizer
 
 CURVE_FIELDS = ["epoch", "step", "tokens_seen", "elapsed_s", "train_loss", "val_loss",
@@ -113,7 +114,7 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
         optimizer.load_state_dict(state["optimizer"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
-    train_pieces, val_pieces = dataset.split("train"), dataset.split("validation")
+    train_pieces, val_pieces = dataset.split("train"), interleave_by_genre(dataset.split("validation"))
     if not train_pieces:
         raise SonatinaError("No piece landed in the training split; give more music.")
     sampler = BatchSampler(train_pieces, vocab, genre_index, config.seq_len, config.batch_size,
@@ -172,6 +173,7 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
                 card = _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, elapsed,
                              config, model, world, card_extra)
                 save_checkpoint(model, out, card)
+                write_card(out)
             _plot_curve(out)
             last_dir.mkdir(exist_ok=True)
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,

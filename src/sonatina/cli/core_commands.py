@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -45,6 +47,7 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, embed_dim, 
     started = time.monotonic()
     card = api.train(list(sources), out, preset=preset, genre=genre, genre_folders=genre_folders, limit=limit,
                      resume=resume, progress=not as_json, description=description,
+                     command=shlex.join(["sonatina", *sys.argv[1:]]),
                      model_overrides={"embed_dim": embed_dim, "hidden_size": hidden_size,
                                       "num_layers": num_layers, "dropout": dropout}, **options)
     if not card:  # a non-zero rank under torchrun: rank 0 reports
