@@ -43,8 +43,14 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Benchmarks read real music from DATA (the shared datasets: pop909/, wjazzd/, giantmidi-eval/).
+DATA ?= ../shared/datasets
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_core.py --data $(DATA)
+	$(BIN)/python bench/bench_audio.py --data $(DATA)
+	$(BIN)/python bench/analysis.py --data $(DATA)
+	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/player_load.py --midi $(DATA)/pop909/001/001.mid
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -1,6 +1,6 @@
 """Core benchmarks: ingestion speed, training throughput, composing speed.
 
-    .venv/bin/python bench/bench_core.py --midi-dir ../shared/datasets/pop909 [--files 40]
+    .venv/bin/python bench/bench_core.py --data ../shared/datasets [--files 40]
 
 Prints a Markdown table; the recorded results live in bench/RESULTS.md.
 """
@@ -81,10 +81,10 @@ def compose_seconds(seconds: float, runs: int = 5, **options) -> tuple[float, in
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--midi-dir", required=True)
+    parser.add_argument("--data", type=Path, required=True, help="the shared datasets folder (uses pop909/)")
     parser.add_argument("--files", type=int, default=40)
     args = parser.parse_args()
-    files = music_files(Path(args.midi_dir))[: args.files]
+    files = music_files(args.data / "pop909")[: args.files]
     print(f"torch threads: {torch.get_num_threads()}\n")
     print("| measure | result |\n|---|---|")
     ours, m21 = ingest(files)

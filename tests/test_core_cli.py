@@ -85,3 +85,14 @@ def test_torchrun_two_cpu_processes(tiny_corpus, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = json.loads((run / "model.json").read_text())
     assert card["training"]["processes"] == 2 and card["training"]["steps"] == 10
+
+
+def test_generate_writes_audio_beside_the_midi(tiny_run, tmp_path):
+    import soundfile
+
+    out = json.loads(sonatina("generate", "--model", tiny_run, "--seconds", "6", "--seed", "2", "--audio", "wav",
+                              "--out", tmp_path / "song.mid", "--json").stdout)
+    wav = Path(out["files"][0]["audio"])
+    assert wav == tmp_path / "song.wav"
+    info = soundfile.info(str(wav))
+    assert info.channels == 2 and 6 <= info.duration <= 6 + 3.5
