@@ -216,3 +216,23 @@ def test_numpy_stepper_agrees_with_torch_model(tiny_run):
 def test_run_folder_has_a_model_card(tiny_run):
     text = (tiny_run / "README.md").read_text()
     assert "bits per note" in text and "general" in text and "parameters" in text
+
+
+def test_unlabelled_music_is_scored_under_the_genre_mixture():
+    import math
+
+    from sonatina.dataset import TokenizedPiece
+    from sonatina.evaluate import likelihood
+    from sonatina.model import ModelConfig, MusicLSTM
+    from sonatina.tokens import Vocabulary
+
+    tok = build_tokenizer()
+    vocab = Vocabulary(tok)
+    prepared = prepare_score(make_score(seed=9))
+    piece = TokenizedPiece("x", "general", "test", encode(tok, prepared.score), "major", 0, 100.0, prepared.notes)
+    model = MusicLSTM(ModelConfig(vocab_size=vocab.size, num_genres=3, embed_dim=16, hidden_size=16, num_layers=1))
+    per_genre = [likelihood(model, [piece], lambda p, g=g: g, vocab).nats for g in range(3)]
+    mixture = likelihood(model, [piece], lambda p: None, vocab).nats
+    assert min(per_genre) - 1e-6 <= mixture <= min(per_genre) + math.log(3) + 1e-6
+    shifted = np.array(per_genre) - min(per_genre)
+    assert mixture == pytest.approx(min(per_genre) - math.log(np.mean(np.exp(-shifted))))

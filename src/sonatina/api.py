@@ -72,9 +72,9 @@ def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | N
     refs = collect_sources(list(sources))
     dataset = build_dataset(refs, loaded.card.get("tokenizer", DEFAULT_SETTINGS), progress=progress)
 
-    def genre_of(piece):  # a labelled piece uses its genre when the model knows it
-        chosen = genre or (piece.genre if piece.genre in loaded.genres else loaded.default_genre)
-        return loaded.genres.index(chosen)
+    def genre_of(piece):  # --genre, else the piece's own label if the model knows it, else a mixture
+        chosen = genre or (piece.genre if piece.genre in loaded.genres else None)
+        return None if chosen is None else loaded.genres.index(chosen)
 
     result = likelihood(loaded.net, dataset.pieces, genre_of, loaded.vocab)
     return {"model": loaded.name, **result.as_dict(), "skipped": len(dataset.skipped),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import logsumexp
 
 from sonatina.dataset import TokenizedPiece, mode_index
 
@@ -44,24 +45,38 @@ class Likelihood:
                 "nats_per_token": self.loss, "tokens": self.tokens, "notes": self.notes, "pieces": self.pieces}
 
 
+def _piece_nats(model, seq, genre: int, mode: int, device) -> float:
+    """Negative log-likelihood (nats) of one framed token sequence, state carried across chunks."""
+    genre_t, mode_t = torch.tensor([genre], device=device), torch.tensor([mode], device=device)
+    state, nats = None, 0.0
+    for start in range(0, len(seq) - 1, CHUNK):
+        y = seq[start + 1:start + CHUNK + 1].unsqueeze(0)
+        x = seq[start:start + y.shape[1]].unsqueeze(0)
+        logits, state = model(x, genre_t, mode_t, state)
+        nats += F.cross_entropy(logits[0], y[0], reduction="sum").item()
+    return nats
+
+
 @torch.no_grad()
 def likelihood(model, pieces: list[TokenizedPiece], genre_of, vocab, device="cpu",
                max_tokens: int | None = None) -> Likelihood:
-    """Sum of NLL over pieces (stops after max_tokens scored tokens, always whole pieces)."""
+    """Sum of NLL over pieces (stops after max_tokens scored tokens, always whole pieces).
+
+    genre_of(piece) gives the genre index to condition on, or None when the piece's genre is
+    unknown: the piece is then scored under the model's genre mixture with a uniform prior,
+    -log(1/G * sum_g p(piece | g)), which is its likelihood under the model as a whole.
+    """
     model.eval()
     total = Likelihood()
     for piece in pieces:
         seq = torch.tensor(np.concatenate([[vocab.bos], piece.ids, [vocab.eos]]), dtype=torch.long, device=device)
-        genre = torch.tensor([genre_of(piece)], device=device)
-        mode = torch.tensor([mode_index(piece.mode)], device=device)
-        state = None
-        for start in range(0, len(seq) - 1, CHUNK):
-            x = seq[start:start + CHUNK].unsqueeze(0)
-            y = seq[start + 1:start + CHUNK + 1].unsqueeze(0)
-            x = x[:, :y.shape[1]]
-            logits, state = model(x, genre, mode, state)
-            total.nats += F.cross_entropy(logits[0], y[0], reduction="sum").item()
-            total.tokens += y.shape[1]
+        mode, genre = mode_index(piece.mode), genre_of(piece)
+        if genre is None:
+            per_genre = np.array([_piece_nats(model, seq, g, mode, device) for g in range(model.config.num_genres)])
+            total.nats += float(-(logsumexp(-per_genre) - math.log(len(per_genre))))
+        else:
+            total.nats += _piece_nats(model, seq, genre, mode, device)
+        total.tokens += len(seq) - 1
         total.notes += piece.notes
         total.pieces += 1
         if max_tokens and total.tokens >= max_tokens:

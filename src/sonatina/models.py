@@ -33,8 +33,9 @@ class LoadedModel:
 
     @property
     def default_genre(self) -> str:
+        """The genre the model learned most music of (by tokens; by pieces in older cards)."""
         stats = self.card.get("genre_stats", {})
-        return max(self.genres, key=lambda g: stats.get(g, {}).get("pieces", 0))
+        return max(self.genres, key=lambda g: (stats.get(g, {}).get("tokens", 0), stats.get(g, {}).get("pieces", 0)))
 
 
 _cache: dict[tuple[str, float], LoadedModel] = {}

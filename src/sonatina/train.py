@@ -72,11 +72,12 @@ def _distributed() -> tuple[int, int]:
 
 
 def _genre_stats(dataset: Dataset) -> dict:
-    """Per genre: pieces, typical tempo and share of minor keys, used when composing."""
+    """Per genre: pieces, tokens, typical tempo and share of minor keys, used when composing."""
     stats = {}
     for g in dataset.genres:
         pieces = [p for p in dataset.pieces if p.genre == g]
-        stats[g] = {"pieces": len(pieces), "tempo": float(np.median([p.tempo for p in pieces])),
+        stats[g] = {"pieces": len(pieces), "tokens": int(sum(len(p.ids) for p in pieces)),
+                    "tempo": float(np.median([p.tempo for p in pieces])),
                     "minor_share": float(np.mean([p.mode == "minor" for p in pieces]))}
     return stats
 

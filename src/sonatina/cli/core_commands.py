@@ -108,7 +108,7 @@ def generate(model, out, audio, as_json, **options):
 
 @click.command()
 @click.option("--model", required=True, help="Shipped model name, checkpoint file or run folder.")
-@click.option("--genre", help="Condition on this genre (default: each piece's own, else the model's main one).")
+@click.option("--genre", help="Condition on this genre (default: a GENRE=SOURCE label, else the model's genre mixture).")
 @click.argument("sources", nargs=-1, required=True)
 @json_option
 @user_errors
