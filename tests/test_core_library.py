@@ -92,6 +92,22 @@ def test_sources_genre_folders_maestro_and_labels(tmp_path):
     assert {r.genre for r in refs} == {"classical"}
 
 
+def test_split_follows_the_piece_not_where_the_collection_lies(tmp_path, monkeypatch):
+    for place in ("here", "there/deeper"):
+        (tmp_path / place / "songs" / "a").mkdir(parents=True)
+        for i in range(40):
+            make_score(i, bars=2).dump_midi(str(tmp_path / place / "songs" / "a" / f"{i}.mid"))
+    monkeypatch.chdir(tmp_path / "there")
+
+    def splits(source):
+        dataset = build_dataset(collect_sources([source]), DEFAULT_SETTINGS, progress=False)
+        return {p.name: p.split for p in dataset.pieces}
+
+    relative, absolute = splits("deeper/songs"), splits(str(tmp_path / "here" / "songs"))
+    assert relative == absolute and "songs/a/7.mid" in relative
+    assert "train" in relative.values() and len(set(relative.values())) > 1
+
+
 def test_music21_corpus_source_converts_and_caches():
     refs = collect_sources(["music21:bach"], limit=2)
     assert len(refs) == 2 and refs[0].genre == "classical"
@@ -129,6 +145,9 @@ def test_training_writes_checkpoint_curve_and_card(tiny_run):
     assert (tiny_run / "model.safetensors").stat().st_size > 1000
     assert np.isfinite(card["validation"]["bits_per_note"]) and card["validation"]["bits_per_note"] > 0
     assert card["genres"] == ["general"] and card["data"]["pieces"]["validation"] >= 1
+    split = list(csv.DictReader(open(tiny_run / "split.csv")))
+    assert len(split) == sum(card["data"]["pieces"].values())
+    assert sum(row["split"] == "validation" for row in split) == card["data"]["pieces"]["validation"]
     rows = list(csv.DictReader(open(tiny_run / "learning_curve.csv")))
     assert len(rows) == 2 and float(rows[1]["tokens_seen"]) > float(rows[0]["tokens_seen"])
 

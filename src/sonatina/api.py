@@ -55,6 +55,7 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
     dataset = build_dataset(refs, DEFAULT_SETTINGS, progress=progress)
     ensure_validation(dataset)
     out.mkdir(parents=True, exist_ok=True)
+    dataset.write_split(out / "split.csv")
     if dataset.skipped:
         (out / "skipped.log").write_text("".join(f"{name}\t{why}\n" for name, why in dataset.skipped))
     extra = {"description": description or f"LSTM trained by `sonatina train` on {', '.join(sources)}",

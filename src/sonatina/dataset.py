@@ -2,12 +2,14 @@
 
 Each readable piece becomes a TokenizedPiece (ids + genre + key + tempo), cached by the
 file's content hash and the tokenizer settings, so a second run over the same files is
-nearly free. Splits are decided per piece from a hash of its name (or by the source, for
-MAESTRO), never per window, so validation music is never seen in training.
+nearly free. Splits are decided per piece from a hash of its name inside its collection (or
+by the source, for MAESTRO), never per window, so validation music is never seen in training,
+and a piece keeps its split wherever the collection lies.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -64,6 +66,13 @@ class Dataset:
             "skipped": len(self.skipped),
         }
 
+    def write_split(self, path: Path) -> None:
+        """piece,genre,split per line: which music a model learned from and which it never saw."""
+        with open(path, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["piece", "genre", "split"])
+            writer.writerows((p.name, p.genre, p.split) for p in self.pieces)
+
 
 def _split_of(name: str) -> str:
     u = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
@@ -119,7 +128,8 @@ def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool
         if files[0] != ref.path:
             dataset.skipped.extend(conversion_failures(ref.path))
         for work, midi in enumerate(files):
-            name = str(ref.path) + (f"#{work}" if len(files) > 1 else "")
+            suffix = f"#{work}" if len(files) > 1 else ""
+            name, key = str(ref.path) + suffix, (ref.key or str(ref.path)) + suffix
             try:
                 entry = _tokenize_file(midi, cache, tokenizer)
             except SonatinaError as exc:
@@ -131,9 +141,8 @@ def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool
             if int(entry["notes"]) < MIN_NOTES:
                 dataset.skipped.append((name, f"has fewer than {MIN_NOTES} notes"))
                 continue
-            split = ref.split or _split_of(name)
             dataset.pieces.append(TokenizedPiece(
-                name, ref.genre, split, entry["ids"].astype(np.int32), str(entry["mode"]),
+                key, ref.genre, ref.split or _split_of(key), entry["ids"].astype(np.int32), str(entry["mode"]),
                 int(entry["tonic"]), float(entry["tempo"]), int(entry["notes"])))
     if not dataset.pieces:
         raise EmptyDatasetError(

@@ -37,6 +37,8 @@ class PieceRef:
     genre: str
     split: str | None = None  # "train" | "validation" | "test" when the source dictates it
     source: str = ""
+    key: str = ""  # the piece's name inside its collection ("pop909/001/001.mid"): splits hash it,
+    # so a piece lands in the same split wherever the collection lies and whatever the cwd
 
 
 def check_genre(name: str) -> str:
@@ -70,7 +72,7 @@ def _expand(spec: str, label: str | None, genre_folders: bool) -> list[PieceRef]
         return _music21_collection(spec.split(":", 1)[1], label)
     path = Path(spec).expanduser()
     if path.is_file():
-        return [PieceRef(path, label or DEFAULT_GENRE, None, spec)]
+        return [PieceRef(path, label or DEFAULT_GENRE, None, spec, path.name)]
     if not path.is_dir():
         raise BadInputError(f"Source '{spec}' is neither a file, a folder nor music21:COLLECTION.")
     maestro_csv = sorted(path.glob("maestro-v*.csv"))
@@ -78,11 +80,16 @@ def _expand(spec: str, label: str | None, genre_folders: bool) -> list[PieceRef]
         return _maestro(path, maestro_csv[-1], label or "classical", spec)
     if genre_folders and not label:
         return [
-            PieceRef(f, check_genre(sub.name), None, spec)
+            PieceRef(f, check_genre(sub.name), None, spec, _key(f, path))
             for sub in sorted(p for p in path.iterdir() if p.is_dir())
             for f in music_files(sub)
         ]
-    return [PieceRef(f, label or DEFAULT_GENRE, None, spec) for f in music_files(path)]
+    return [PieceRef(f, label or DEFAULT_GENRE, None, spec, _key(f, path)) for f in music_files(path)]
+
+
+def _key(file: Path, root: Path) -> str:
+    """The file's path inside the collection, under the collection's own folder name."""
+    return "/".join((root.resolve().name, *file.resolve().relative_to(root.resolve()).parts))
 
 
 def _maestro(root: Path, csv_path: Path, genre: str, spec: str) -> list[PieceRef]:
@@ -93,7 +100,7 @@ def _maestro(root: Path, csv_path: Path, genre: str, spec: str) -> list[PieceRef
             midi = root / row.get("midi_filename", "")
             split = row.get("split", "").strip().lower()
             if midi.is_file() and split in ("train", "validation", "test"):
-                refs.append(PieceRef(midi, genre, split, spec))
+                refs.append(PieceRef(midi, genre, split, spec, _key(midi, root)))
     return refs
 
 
@@ -101,15 +108,15 @@ def _music21_collection(name: str, label: str | None) -> list[PieceRef]:
     from music21 import corpus  # slow import; only for this kind of source
 
     wanted = name.strip().lower()
-    paths = []
+    paths = {}
     for p in corpus.getCorePaths():
         parts = [part.lower() for part in Path(p).parts]
         if "corpus" in parts and wanted in parts[parts.index("corpus") + 1:-1]:
-            paths.append(Path(p))
+            paths[Path(p)] = "/".join(Path(p).parts[parts.index("corpus") + 1:])
     if not paths:
         raise BadInputError(
             f"music21's corpus has no collection '{name}'; try bach, palestrina, monteverdi, "
             "essenFolksong, oneills1850 or ryansMammoth."
         )
     genre = label or MUSIC21_GENRES.get(wanted, "classical")
-    return [PieceRef(p, genre, None, f"music21:{name}") for p in sorted(paths)]
+    return [PieceRef(p, genre, None, f"music21:{name}", f"music21:{paths[p]}") for p in sorted(paths)]
