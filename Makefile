@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/bench_core.py --data $(DATA)
 	$(BIN)/python bench/bench_audio.py --data $(DATA)
 	$(BIN)/python bench/analysis.py --data $(DATA)
+	$(BIN)/python bench/sampling.py --data $(DATA)
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/player_load.py --midi $(DATA)/pop909/001/001.mid
 

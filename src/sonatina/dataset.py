@@ -74,7 +74,8 @@ class Dataset:
             writer.writerows((p.name, p.genre, p.split) for p in self.pieces)
 
 
-def _split_of(name: str) -> str:
+def split_of(name: str) -> str:
+    """'train', 'validation' or 'test' for a piece's name inside its collection (PieceRef.key)."""
     u = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "validation" if u < VALIDATION_SHARE else "test" if u < VALIDATION_SHARE + TEST_SHARE else "train"
 
@@ -142,7 +143,7 @@ def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool
                 dataset.skipped.append((name, f"has fewer than {MIN_NOTES} notes"))
                 continue
             dataset.pieces.append(TokenizedPiece(
-                key, ref.genre, ref.split or _split_of(key), entry["ids"].astype(np.int32), str(entry["mode"]),
+                key, ref.genre, ref.split or split_of(key), entry["ids"].astype(np.int32), str(entry["mode"]),
                 int(entry["tonic"]), float(entry["tempo"]), int(entry["notes"])))
     if not dataset.pieces:
         raise EmptyDatasetError(
