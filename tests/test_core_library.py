@@ -170,6 +170,12 @@ def test_compose_lasts_what_was_asked(tiny_run, seconds):
         m.time for m in piece.score.tracks[0].notes))  # the piece ends on its final notes, held
 
 
+def test_pieces_start_sounding_within_the_first_beat(tiny_run):
+    for piece in api.compose(str(tiny_run), seconds=10, seed=20, variations=8, temperature=2.0):
+        first = min(n.time for t in piece.score.tracks for n in t.notes)
+        assert first < piece.score.tpq, f"seed {piece.seed}: first note at tick {first}"
+
+
 def test_same_seed_same_piece_other_seed_other_piece(tiny_run, tmp_path):
     a = api.compose(str(tiny_run), seconds=10, seed=11)[0].write_midi(tmp_path / "a.mid")
     b = api.compose(str(tiny_run), seconds=10, seed=11)[0].write_midi(tmp_path / "b.mid")

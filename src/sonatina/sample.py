@@ -3,9 +3,9 @@
 The model writes tokens one at a time. Before each draw the logits pass through small
 processors (grammar mask, temperature, top-k, top-p); the grammar keeps every piece
 well formed (Pitch -> Velocity -> Duration, positions only move forward in a bar, at most
-one empty bar in a row) and lets time advance until the requested length. The last notes are
-then held to the exact end, so the piece lasts what was asked and ends on a sounding chord
-instead of being cut.
+one empty bar in a row, the first note within the first beat) and lets time advance until
+the requested length. The last notes are then held to the exact end, so the piece lasts what
+was asked and ends on a sounding chord instead of being cut.
 """
 
 from __future__ import annotations
@@ -108,9 +108,12 @@ class Grammar:
                 allowed[row] = self.by_kind["Bar"]
             else:
                 allowed[row] = self.by_kind["Position"] & (self.v.position_of > self.pos[row])
+                opening = self.bar[row] == 0 and self.notes_in_bar[row] == 0
+                if opening:  # a piece starts sounding within its first beat, not after a silence
+                    allowed[row] &= self.v.position_of < self.v.positions_per_beat
                 if prev != "Bar":
                     allowed[row] |= self.by_kind["Pitch"]
-                if not (self.notes_in_bar[row] == 0 and self.empty_bars[row] >= 1):
+                if not opening and not (self.notes_in_bar[row] == 0 and self.empty_bars[row] >= 1):
                     allowed[row] |= self.by_kind["Bar"]
         return allowed
 
