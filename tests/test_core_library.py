@@ -105,6 +105,10 @@ def test_split_follows_the_piece_not_where_the_collection_lies(tmp_path, monkeyp
 
     relative, absolute = splits("deeper/songs"), splits(str(tmp_path / "here" / "songs"))
     assert relative == absolute and "songs/a/7.mid" in relative
+    (tmp_path / "links" / "songs").mkdir(parents=True)  # a folder of links to files elsewhere
+    for i in range(40):
+        (tmp_path / "links" / "songs" / f"{i}.mid").symlink_to(tmp_path / "here" / "songs" / "a" / f"{i}.mid")
+    assert set(splits(str(tmp_path / "links" / "songs"))) == {f"songs/{i}.mid" for i in range(40)}
     assert "train" in relative.values() and len(set(relative.values())) > 1
 
 

@@ -14,6 +14,7 @@ them (data/<genre>/**/*.mid, as people lay out the Lakh MIDI set).
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,9 @@ def _expand(spec: str, label: str | None, genre_folders: bool) -> list[PieceRef]
 
 
 def _key(file: Path, root: Path) -> str:
-    """The file's path inside the collection, under the collection's own folder name."""
-    return "/".join((root.resolve().name, *file.resolve().relative_to(root.resolve()).parts))
+    """The file's path inside the collection, under the collection's own folder name (links
+    are not followed: a folder of links to files elsewhere names its pieces by the links)."""
+    return "/".join((Path(os.path.abspath(root)).name, *file.relative_to(root).parts))
 
 
 def _maestro(root: Path, csv_path: Path, genre: str, spec: str) -> list[PieceRef]:
