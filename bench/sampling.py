@@ -59,11 +59,11 @@ def main() -> None:
         reference = C.PieceSet("reference", folder, scores=[C.excerpt(s, args.seconds) for s in test])
         training = C.PieceSet("training", folder, scores=train)
         for temperature, top_p in SETTINGS:
-            pieces = api.compose(model, genre=genre, seconds=args.seconds, temperature=temperature, top_p=top_p,
-                                 seed=1, variations=min(args.pieces, 16))
-            if args.pieces > 16:
-                pieces += api.compose(model, genre=genre, seconds=args.seconds, temperature=temperature,
-                                      top_p=top_p, seed=101, variations=args.pieces - 16)
+            pieces = []  # compose takes at most 16 variations a call: seeds 1-16, then 101, 102, ...
+            for first_seed, count in ((1, min(args.pieces, 16)), (101, args.pieces - 16)):
+                if count > 0:
+                    pieces += api.compose(model, genre=genre, seconds=args.seconds, temperature=temperature,
+                                          top_p=top_p, seed=first_seed, variations=count)
             generated = C.PieceSet("generated", "-", scores=[p.score for p in pieces])
             result = C.compare_sets(generated, reference, training)
             overlap = np.mean([f["overlap_area"] for f in result["features"].values()])
