@@ -21,8 +21,8 @@ from symusic import Score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from sonatina import compare as C  # noqa: E402
-from sonatina import metrics as M  # noqa: E402
+from sonatina.analysis import compare as C  # noqa: E402
+from sonatina.analysis import metrics as M  # noqa: E402
 
 
 def pop909_files(data: Path) -> list[Path]:

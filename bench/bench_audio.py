@@ -5,7 +5,7 @@
 Measures (medians of --repeat runs, after one warm-up):
 - synthesis speed (x real time) per backend and SoundFont, on the first 60 s of a real song;
 - MP3 encoding time of 60 s of stereo at LAME qualities 2 / 5 (default) / 7, and WAV/FLAC;
-- MIDI -> MP3 for 60 s end to end (sonatina.audio.render with defaults), the 1-second target;
+- MIDI -> MP3 for 60 s end to end (sonatina.audio.synth.render with defaults), the 1-second target;
 - transcription speed (x real time) and onset F1 of render -> transcribe on MAESTRO
   performances (giantmidi-eval/maestro), first --seconds of each, 50 ms onset tolerance.
 """
@@ -23,7 +23,11 @@ from pathlib import Path
 import numpy as np
 import symusic
 
-from sonatina import audio, audiofile, loudness, soundfonts, transcribe
+from sonatina.audio import synth as audio
+from sonatina.audio import files as audiofile
+from sonatina.audio import loudness
+from sonatina.audio import soundfonts
+from sonatina.audio import transcribe
 
 
 def timed(func, repeat: int) -> tuple[float, object]:

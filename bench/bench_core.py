@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 
 from sonatina import api
-from sonatina.corpus import music_files
-from sonatina.dataset import BatchSampler, TokenizedPiece
-from sonatina.model import MusicLSTM, preset
-from sonatina.tokens import Vocabulary, build_tokenizer, encode, prepare_score
+from sonatina.data.corpus import music_files
+from sonatina.data.dataset import BatchSampler, TokenizedPiece
+from sonatina.model.lstm import MusicLSTM, preset
+from sonatina.data.tokens import Vocabulary, build_tokenizer, encode, prepare_score
 
 
 def ingest(files: list[Path]) -> tuple[float, float]:

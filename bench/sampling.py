@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from sonatina import api
-from sonatina import compare as C
-from sonatina.corpus import collect_sources, load_score
-from sonatina.dataset import split_of
+from sonatina.analysis import compare as C
+from sonatina.data.corpus import collect_sources, load_score
+from sonatina.data.dataset import split_of
 from sonatina.errors import BadInputError
 
 SETTINGS = [(1.0, None), (0.9, None), (1.0, 0.95), (0.9, 0.95), (0.8, 0.95)]

@@ -34,7 +34,7 @@ def two_pieces(tmp_path) -> list[Path]:
 
 
 def test_metrics_table_json_and_csv(two_pieces, tmp_path):
-    from sonatina import metrics as M
+    from sonatina.analysis import metrics as M
 
     table = run("metrics", *two_pieces)
     assert table.exit_code == 0, table.output

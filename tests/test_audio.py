@@ -11,7 +11,10 @@ import soundfile as sf
 from symusic import Note, Score, Tempo, Track
 
 from conftest import make_score
-from sonatina import audio, audiofile, loudness, soundfonts
+from sonatina.audio import synth as audio
+from sonatina.audio import files as audiofile
+from sonatina.audio import loudness
+from sonatina.audio import soundfonts
 from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
 
 HAS_FLUIDSYNTH = shutil.which("fluidsynth") is not None

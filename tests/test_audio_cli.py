@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import make_score
 from sonatina.cli import main
-from sonatina.corpus import load_score
+from sonatina.data.corpus import load_score
 
 
 def run(*args):
@@ -58,7 +58,7 @@ def bad_inputs(tmp_path) -> dict[str, list[str]]:
     corrupt.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk\xff\xff\xff\xff\x90\x3c")
     noise = (np.random.default_rng(1).standard_normal((44100 * 3, 2)) * 0.1).astype(np.float32)
     full = tmp_path / "full.mp3"
-    from sonatina.audiofile import write_audio
+    from sonatina.audio.files import write_audio
 
     write_audio(noise, 44100, full)
     truncated = tmp_path / "truncated.mp3"
@@ -105,7 +105,7 @@ def test_a_real_process_prints_no_traceback(tmp_path):
 
 
 def test_fluidsynth_backend_without_fluidsynth(midi, tmp_path, monkeypatch):
-    from sonatina import audio
+    from sonatina.audio import synth as audio
 
     monkeypatch.setattr(audio.shutil, "which", lambda name: None)
     result = run("render", midi, "--out", tmp_path / "x.wav", "--backend", "fluidsynth")

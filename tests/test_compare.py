@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from symusic import Note, Score, Tempo, Track
 
-from sonatina import compare as C
+from sonatina.analysis import compare as C
 from sonatina.errors import BadInputError, EmptyDatasetError
 
 TPQ = 96

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from symusic import Score
 
-from sonatina.models import shipped_models
+from sonatina.model.registry import shipped_models
 
 BIN = Path(sys.executable).parent
 

@@ -11,12 +11,12 @@ from symusic import Score
 
 from conftest import make_score
 from sonatina import api
-from sonatina.corpus import collect_sources, load_score
-from sonatina.dataset import build_dataset
+from sonatina.data.corpus import collect_sources, load_score
+from sonatina.data.dataset import build_dataset
 from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
-from sonatina.instruments import resolve_instrument
-from sonatina.keys import estimate_key, parse_key
-from sonatina.tokens import DEFAULT_SETTINGS, build_tokenizer, decode, encode, prepare_score
+from sonatina.music.instruments import resolve_instrument
+from sonatina.music.keys import estimate_key, parse_key
+from sonatina.data.tokens import DEFAULT_SETTINGS, build_tokenizer, decode, encode, prepare_score
 
 
 def notes_of(score: Score):
@@ -228,7 +228,7 @@ def test_evaluate_reports_bits_per_note(tiny_run, tiny_corpus):
 def test_numpy_stepper_agrees_with_torch_model(tiny_run):
     import torch
 
-    from sonatina.model import NumpyStepper, load_checkpoint
+    from sonatina.model.lstm import NumpyStepper, load_checkpoint
 
     model, _ = load_checkpoint(tiny_run)
     tokens = np.array([[1, 5, 40, 100, 150, 7, 60]])
@@ -250,10 +250,10 @@ def test_run_folder_has_a_model_card(tiny_run):
 def test_unlabelled_music_is_scored_under_the_genre_mixture():
     import math
 
-    from sonatina.dataset import TokenizedPiece
-    from sonatina.evaluate import likelihood
-    from sonatina.model import ModelConfig, MusicLSTM
-    from sonatina.tokens import Vocabulary
+    from sonatina.data.dataset import TokenizedPiece
+    from sonatina.model.evaluate import likelihood
+    from sonatina.model.lstm import ModelConfig, MusicLSTM
+    from sonatina.data.tokens import Vocabulary
 
     tok = build_tokenizer()
     vocab = Vocabulary(tok)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from symusic import Note, Score, Tempo, TimeSignature, Track
 
-from sonatina import metrics as M
+from sonatina.analysis import metrics as M
 
 TPQ = 480
 

@@ -8,7 +8,7 @@ import soundfile as sf
 from PIL import Image
 from symusic import Note, Score, Tempo, Track
 
-from sonatina import plots
+from sonatina.analysis import plots
 from sonatina.errors import BadInputError, SonatinaError
 
 from conftest import make_score
@@ -65,7 +65,7 @@ def test_spectrogram_of_a_wav(tmp_path):
 
 
 def test_spectrogram_of_midi_renders_it(tmp_path):
-    from sonatina.soundfonts import find_soundfonts
+    from sonatina.audio.soundfonts import find_soundfonts
 
     if not find_soundfonts():
         pytest.skip("no SoundFont installed (make sysdeps installs fluid-soundfont-gm)")

@@ -7,8 +7,9 @@ import pytest
 from symusic import Note, Score, Tempo, Track
 
 from conftest import make_score
-from sonatina import audio, transcribe
-from sonatina.corpus import load_score
+from sonatina.audio import synth as audio
+from sonatina.audio import transcribe
+from sonatina.data.corpus import load_score
 from sonatina.errors import BadInputError
 
 
@@ -87,7 +88,7 @@ def test_windows_tile_long_audio_without_drift():
         track.notes.append(Note(int(t * 960), 400, 64, 100))
     score.tracks.append(track)
     samples = audio.synthesize(score, sample_rate=44100).mean(axis=1)
-    from sonatina.audiofile import resample
+    from sonatina.audio.files import resample
 
     notes = transcribe.transcribe_audio(resample(samples, 44100, rate) * 3)
     found = sorted(start for start, _, pitch, _ in notes if pitch == 64)

@@ -12,24 +12,24 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sonatina.compose import Piece
-from sonatina.compose import compose as _compose
-from sonatina.corpus import collect_sources
-from sonatina.dataset import build_dataset, ensure_validation
+from sonatina.compose.pieces import Piece
+from sonatina.compose.pieces import compose as _compose
+from sonatina.data.corpus import collect_sources
+from sonatina.data.dataset import build_dataset, ensure_validation
 from sonatina.errors import SonatinaError, UnknownOptionError
-from sonatina.evaluate import likelihood
-from sonatina.model import preset as model_preset
-from sonatina.models import LoadedModel, list_models, load_model
-from sonatina.tokens import DEFAULT_SETTINGS
-from sonatina.train import TrainConfig
-from sonatina.train import train as _train
+from sonatina.model.evaluate import likelihood
+from sonatina.model.lstm import preset as model_preset
+from sonatina.model.registry import LoadedModel, list_models, load_model
+from sonatina.data.tokens import DEFAULT_SETTINGS
+from sonatina.model.train import TrainConfig
+from sonatina.model.train import train as _train
 
 __all__ = ["Piece", "compose", "evaluate", "list_models", "load_model", "train"]
 log = logging.getLogger(__name__)
 
 
 def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece]:
-    """Compose pieces; see sonatina.compose.compose for the keyword arguments."""
+    """Compose pieces; see sonatina.compose.pieces.compose for the keyword arguments."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     return _compose(loaded, **kwargs)
 

@@ -64,7 +64,7 @@ def test_midi_download_parses_and_lasts_what_was_asked(client, auth, make_song):
 
 
 def test_audio_downloads_are_rendered_once_and_kept(app, client, auth, make_song, tmp_path):
-    from sonatina import audio
+    from sonatina.audio import synth as audio
 
     try:
         audio.default_soundfont()

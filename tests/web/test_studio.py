@@ -152,7 +152,7 @@ def test_other_users_jobs_and_songs_cannot_be_reused(app, client, auth, make_son
 
 
 def test_audio_primer_is_transcribed_then_continued(app, client, auth, model_name, tiny_corpus, tmp_path):
-    from sonatina import audio
+    from sonatina.audio import synth as audio
 
     try:
         audio.default_soundfont()

@@ -25,7 +25,7 @@ SHORT = {
 
 def _expand(paths: tuple[str, ...]) -> list[tuple[Path, bool]]:
     """(file, named by the user) pairs: files as given; folders become the music files under them."""
-    from sonatina.corpus import music_files
+    from sonatina.data.corpus import music_files
 
     files: list[tuple[Path, bool]] = []
     for raw in paths:
@@ -54,9 +54,9 @@ def _none_for_nan(row: dict) -> dict:
 def metrics(files, csv_path, as_json):
     """Symbolic metrics of each piece in FILES (files or folders of MIDI/MusicXML/ABC).
 
-    Definitions and fixed settings: python -c "import sonatina.metrics; help(sonatina.metrics)"."""
-    from sonatina import metrics as M
-    from sonatina.corpus import load_score
+    Definitions and fixed settings: python -c "import sonatina.analysis.metrics; help(sonatina.analysis.metrics)"."""
+    from sonatina.analysis import metrics as M
+    from sonatina.data.corpus import load_score
 
     rows, skipped = [], []
     for path, named in _expand(files):
@@ -108,8 +108,8 @@ def metrics(files, csv_path, as_json):
 def plot(source, kind, out_dir, time_unit, as_json):
     """Draw PNG plots of SOURCE: a music file (piano roll, pitch classes, transitions,
     spectrogram), an audio file (spectrogram) or a training run folder (learning curves)."""
-    from sonatina import plots
-    from sonatina.corpus import load_score
+    from sonatina.analysis import plots
+    from sonatina.data.corpus import load_score
 
     path = Path(source)
     if not path.exists():
@@ -161,7 +161,7 @@ def compare(generated, reference, training, out_dir, excerpt_seconds, as_json):
     (with --training) how much it copies; writes a Markdown/HTML report with plots."""
     from tqdm import tqdm
 
-    from sonatina import compare as C
+    from sonatina.analysis import compare as C
 
     bars: dict[str, tqdm] = {}
 

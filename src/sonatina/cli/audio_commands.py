@@ -1,4 +1,4 @@
-"""`sonatina render | transcribe | soundfonts`: thin wrappers over sonatina.audio and sonatina.transcribe."""
+"""`sonatina render | transcribe | soundfonts`: thin wrappers over sonatina.audio.synth and sonatina.audio.transcribe."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import nullcontext
 import click
 
 from sonatina.cli.common import emit, json_option, user_errors
-from sonatina.transcribe import FRAME_THRESHOLD, MIN_NOTE_MS, ONSET_THRESHOLD
+from sonatina.audio.transcribe import FRAME_THRESHOLD, MIN_NOTE_MS, ONSET_THRESHOLD
 
 
 @click.command()
@@ -22,7 +22,7 @@ from sonatina.transcribe import FRAME_THRESHOLD, MIN_NOTE_MS, ONSET_THRESHOLD
 @user_errors
 def render(source, out, backend, soundfont, sample_rate, as_json):
     """Render SOURCE (MIDI, MusicXML or ABC) to stereo audio, loudness-normalised, peak <= -1 dBFS."""
-    from sonatina import audio
+    from sonatina.audio import synth as audio
 
     result = audio.render(source, out, backend=backend, soundfont=soundfont, sample_rate=sample_rate)
     emit(result, as_json, f"Wrote {result['path']}: {result['seconds']:.1f} s of {result['format'].upper()} "
@@ -47,8 +47,8 @@ def render(source, out, backend, soundfont, sample_rate, as_json):
 @user_errors
 def transcribe(source, out, tempo, min_note_ms, onset_threshold, frame_threshold, sustained_notes, instrument, as_json):
     """Transcribe a recording (WAV, FLAC, OGG, MP3) to MIDI; usable as `generate --primer`."""
-    from sonatina.instruments import resolve_instrument
-    from sonatina.transcribe import transcribe as run
+    from sonatina.music.instruments import resolve_instrument
+    from sonatina.audio.transcribe import transcribe as run
 
     program = resolve_instrument(instrument)
     # Minutes of audio take tens of seconds: show a bar on a terminal (never with --json or in logs).
@@ -71,7 +71,7 @@ def transcribe(source, out, tempo, min_note_ms, onset_threshold, frame_threshold
 @user_errors
 def soundfonts(as_json):
     """List the SoundFonts found, default first."""
-    from sonatina.soundfonts import find_soundfonts
+    from sonatina.audio.soundfonts import find_soundfonts
 
     found = [str(p) for p in find_soundfonts()]
     emit({"soundfonts": found, "default": found[0] if found else None}, as_json,

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from sonatina.cli.common import emit, json_option, user_errors
-from sonatina.model import PRESETS
+from sonatina.model.lstm import PRESETS
 
 
 @click.command()
@@ -96,7 +96,7 @@ def generate(model, out, audio, as_json, **options):
         entry = {"midi": str(path), "seconds": round(piece.duration_s, 3), "notes": piece.score.note_num(),
                  "seed": piece.seed, "settings": piece.settings}
         if audio:
-            from sonatina.audio import render
+            from sonatina.audio.synth import render
 
             entry["audio"] = render(piece.score, path.with_suffix(f".{audio}"))["path"]
         files.append(entry)

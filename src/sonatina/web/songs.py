@@ -2,7 +2,7 @@
 store the songs, render their audio on demand, and delete them with their files.
 
 Pages and the JSON API both call these functions; the music itself comes from
-`sonatina.api.compose` and `sonatina.audio.render`.
+`sonatina.api.compose` and `sonatina.audio.synth.render`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def model_ref(name: str) -> str:
 
 def transcription_available() -> bool:
     try:
-        import sonatina.transcribe  # noqa: F401
+        import sonatina.audio.transcribe  # noqa: F401
     except ImportError:
         return False
     return True
@@ -76,7 +76,7 @@ def transcription_available() -> bool:
 
 def key_choices() -> list[str]:
     try:
-        from sonatina.keys import MODES, PITCH_CLASS_NAMES
+        from sonatina.music.keys import MODES, PITCH_CLASS_NAMES
     except ImportError:
         return []
     return [f"{pc} {mode}" for mode in MODES for pc in PITCH_CLASS_NAMES]
@@ -114,7 +114,7 @@ def check_params(raw: dict) -> dict:
     key = (raw.get("key") or "").strip() or None
     if key is not None:
         try:
-            from sonatina.keys import parse_key
+            from sonatina.music.keys import parse_key
         except ImportError:
             pass
         else:
@@ -123,7 +123,7 @@ def check_params(raw: dict) -> dict:
     if instrument in (None, ""):
         instrument = None
     else:
-        from sonatina.instruments import resolve_instrument
+        from sonatina.music.instruments import resolve_instrument
 
         if isinstance(instrument, str) and instrument.strip().isdigit():
             instrument = int(instrument)
@@ -177,7 +177,7 @@ def save_primer(upload) -> str | None:
             storage.delete(name)
             raise BadInputError(f"The primer '{Path(upload.filename).name}' could not be read as audio.") from exc
     if suffix in SCORE_SUFFIXES:
-        from sonatina.corpus import load_score
+        from sonatina.data.corpus import load_score
 
         try:
             score = load_score(path)
@@ -260,7 +260,7 @@ def run_job(job: Job) -> list[Song]:
 
 def _transcribe_primer(job: Job) -> Path:
     """Audio primer -> MIDI once; the job (and its songs) then keep the MIDI for 'make again'."""
-    from sonatina.transcribe import transcribe
+    from sonatina.audio.transcribe import transcribe
 
     audio_name = job.primer_file
     midi_name = storage.new_name("primers", ".mid")
@@ -366,7 +366,7 @@ def audio_file(song: Song, fmt: str) -> Path:
         if name and storage.path(name).exists():
             return storage.path(name)
         try:
-            from sonatina import audio
+            from sonatina.audio import synth as audio
         except ImportError as exc:
             raise AudioUnavailable("Audio rendering is not installed on this server.") from exc
         name = storage.new_name("audio", f".{fmt}")

@@ -120,7 +120,7 @@ def models():
 @bp.get("/instruments")
 @auth_required
 def instruments():
-    from sonatina.instruments import GM_PROGRAM_NAMES
+    from sonatina.music.instruments import GM_PROGRAM_NAMES
 
     return jsonify(instruments=[{"program": i, "name": n} for i, n in enumerate(GM_PROGRAM_NAMES)])
 

@@ -32,7 +32,7 @@ class GenerateForm(FlaskForm):
 
 
 def _fill_choices(form: GenerateForm, available: list[dict]) -> None:
-    from sonatina.instruments import GM_PROGRAM_NAMES
+    from sonatina.music.instruments import GM_PROGRAM_NAMES
 
     form.model.choices = [(m["name"], m["name"]) for m in available]
     genres = sorted({g for m in available for g in (m.get("genres") or [])})

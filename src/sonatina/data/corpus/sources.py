@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sonatina.corpus.reading import music_files
+from sonatina.data.corpus.reading import music_files
 from sonatina.errors import BadInputError, EmptyDatasetError
 
 DEFAULT_GENRE = "general"

@@ -24,11 +24,13 @@ import numpy as np
 import soundfile as sf
 import symusic
 
-from sonatina import audiofile, loudness, soundfonts
-from sonatina.audiofile import MAX_AUDIO_SECONDS, load_audio  # noqa: F401  (re-exported for callers)
-from sonatina.corpus import load_score
+from sonatina.audio import files as audiofile
+from sonatina.audio import loudness
+from sonatina.audio import soundfonts
+from sonatina.audio.files import MAX_AUDIO_SECONDS, load_audio  # noqa: F401  (re-exported for callers)
+from sonatina.data.corpus import load_score
 from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
-from sonatina.soundfonts import default_soundfont, find_soundfonts, resolve_soundfont  # noqa: F401
+from sonatina.audio.soundfonts import default_soundfont, find_soundfonts, resolve_soundfont  # noqa: F401
 
 BACKENDS = ("symusic", "fluidsynth")
 # Music longer than this is refused (same cap as audio input): 20 minutes of 44.1 kHz stereo

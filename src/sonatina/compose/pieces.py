@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 from symusic import KeySignature, Score, TimeSignature
 
-from sonatina.corpus import load_score
-from sonatina.dataset import mode_index
+from sonatina.data.corpus import load_score
+from sonatina.data.dataset import mode_index
 from sonatina.errors import SonatinaError, UnknownOptionError
-from sonatina.instruments import instrument_name, resolve_instrument
-from sonatina.keys import key_name, parse_key, shift_to
-from sonatina.models import LoadedModel
-from sonatina.sample import SamplingConfig, finish_ending, sample_tokens
-from sonatina.tokens import decode, encode, prepare_score
+from sonatina.music.instruments import instrument_name, resolve_instrument
+from sonatina.music.keys import key_name, parse_key, shift_to
+from sonatina.model.registry import LoadedModel
+from sonatina.compose.sample import SamplingConfig, finish_ending, sample_tokens
+from sonatina.data.tokens import decode, encode, prepare_score
 
 MAX_SECONDS = 600.0
 MAX_VARIATIONS = 16

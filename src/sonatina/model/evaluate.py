@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from scipy.special import logsumexp
 
-from sonatina.dataset import TokenizedPiece, mode_index
+from sonatina.data.dataset import TokenizedPiece, mode_index
 
 CHUNK = 1024
 

@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from sonatina.corpus.cache import cache_dir
+from sonatina.data.corpus.cache import cache_dir
 from sonatina.errors import BadInputError, SonatinaError
 
 SYSTEM_SOUNDFONTS = (

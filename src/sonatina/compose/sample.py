@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from sonatina.errors import SonatinaError
-from sonatina.model import NumpyStepper
-from sonatina.tokens import BEATS_PER_BAR, Vocabulary
+from sonatina.model.lstm import NumpyStepper
+from sonatina.data.tokens import BEATS_PER_BAR, Vocabulary
 
 MIN_LAST_NOTE_BEATS = 0.5  # no note starts closer than this to the end
 

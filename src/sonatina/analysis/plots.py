@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from symusic import Score  # noqa: E402
 
-from sonatina import metrics as M  # noqa: E402
+from sonatina.analysis import metrics as M  # noqa: E402
 from sonatina.errors import BadInputError  # noqa: E402
 
 DPI = 100
@@ -49,7 +49,7 @@ def _save(fig, out_png: str | Path) -> Path:
 def _read(score_or_path: Score | str | Path) -> Score:
     if isinstance(score_or_path, Score):
         return score_or_path
-    from sonatina.corpus import load_score
+    from sonatina.data.corpus import load_score
 
     return load_score(score_or_path)
 
@@ -113,7 +113,7 @@ def pitch_class_histogram(score: Score | str | Path, out_png: str | Path, title:
 
 def transition_heatmap(score: Score | str | Path, out_png: str | Path, title: str | None = None) -> Path:
     """Pitch-class transitions (row: from, column: to) as shares of all moves; see
-    ``sonatina.metrics.pitch_class_transitions`` for how moves are counted."""
+    ``sonatina.analysis.metrics.pitch_class_transitions`` for how moves are counted."""
     counts = M.pitch_class_transitions(_read(score))
     if counts.sum() == 0:
         raise BadInputError("The piece has fewer than two successive notes, so no transitions to draw.")
@@ -130,7 +130,8 @@ def transition_heatmap(score: Score | str | Path, out_png: str | Path, title: st
 
 def _audio_samples(source: Score | str | Path) -> tuple[np.ndarray, int]:
     """Mono samples of an audio file, or of a piece rendered with the default SoundFont."""
-    from sonatina import audio, audiofile
+    from sonatina.audio import synth as audio
+    from sonatina.audio import files as audiofile
 
     if not isinstance(source, Score) and Path(source).suffix.lower() in AUDIO_SUFFIXES:
         return audiofile.load_audio(source, mono=True)
@@ -142,7 +143,7 @@ def _audio_samples(source: Score | str | Path) -> tuple[np.ndarray, int]:
 
 def spectrogram(audio_or_midi: Score | str | Path, out_png: str | Path, title: str | None = None) -> Path:
     """Log-frequency spectrogram in dB (0 dB = loudest bin). Audio files are read as they
-    are; MIDI/MusicXML/ABC files and Scores are first rendered with ``sonatina.audio.render``."""
+    are; MIDI/MusicXML/ABC files and Scores are first rendered with ``sonatina.audio.synth.render``."""
     from scipy import signal
 
     samples, rate = _audio_samples(audio_or_midi)

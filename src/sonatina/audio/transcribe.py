@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
-from sonatina.audiofile import load_audio
+from sonatina.audio.files import load_audio
 from sonatina.errors import BadInputError, SonatinaError
 
 SAMPLE_RATE = 22050

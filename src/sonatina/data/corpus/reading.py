@@ -12,7 +12,7 @@ from pathlib import Path
 
 from symusic import Score
 
-from sonatina.corpus.cache import cache_dir, file_digest
+from sonatina.data.corpus.cache import cache_dir, file_digest
 from sonatina.errors import BadInputError
 
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}

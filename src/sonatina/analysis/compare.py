@@ -3,7 +3,7 @@
 Three questions, each answered with numbers a person can read:
 
 1. **Does it sound like the reference?** (MGEval, Yang & Lerch 2018.) For each feature
-   (every metric in ``sonatina.metrics.METRICS`` plus three histograms), take the distances
+   (every metric in ``sonatina.analysis.metrics.METRICS`` plus three histograms), take the distances
    between pieces *inside* the reference set and the distances *between* generated and
    reference pieces. If the generated pieces come from the same distribution, both sets of
    distances look alike. Each set is smoothed with a Gaussian KDE and both are evaluated on
@@ -31,7 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.integrate import trapezoid
 from symusic import Score
 
-from sonatina import metrics as M
+from sonatina.analysis import metrics as M
 from sonatina.errors import BadInputError, EmptyDatasetError
 
 GRID_POINTS = 512  # points of the common grid on which both KDEs are evaluated
@@ -74,7 +74,7 @@ class PieceSet:
 
 def load_set(folder: str | Path, label: str, progress: Callable[[float], None] | None = None) -> PieceSet:
     """Read every music file under ``folder`` (recursively)."""
-    from sonatina.corpus import load_score, music_files
+    from sonatina.data.corpus import load_score, music_files
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -506,7 +506,7 @@ def report_tables(result: dict) -> list[tuple[str, str, list[str], list[list[str
           _fmt(f["overlap_area"]), _fmt(f["kl_divergence"])] for name, f in result["features"].items()],
     ))  # fmt: skip
     tables.append((
-        "Metrics per set", "Mean ± standard deviation over pieces (definitions in sonatina.metrics).",
+        "Metrics per set", "Mean ± standard deviation over pieces (definitions in sonatina.analysis.metrics).",
         ["metric", "unit", "generated", "reference"],
         [[name, M.UNITS[name], _ms(m["generated"]), _ms(m["reference"])] for name, m in result["metrics"].items()],
     ))  # fmt: skip
@@ -544,7 +544,7 @@ PLOTS = [
 
 def write_report(result: dict, out_dir: str | Path) -> dict[str, str]:
     """Write report.md, report.html (same content), report.json and the PNG plots."""
-    from sonatina import plots
+    from sonatina.analysis import plots
 
     out = Path(out_dir)
     try:

@@ -21,12 +21,12 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from sonatina.dataset import BatchSampler, Dataset, interleave_by_genre
+from sonatina.data.dataset import BatchSampler, Dataset, interleave_by_genre
 from sonatina.errors import SonatinaError
-from sonatina.evaluate import likelihood
-from sonatina.model import CARD_FILE, ModelConfig, MusicLSTM, save_checkpoint
-from sonatina.modelcard import write_card
-from sonatina.tokens import Vocabulary, build_tokenizer
+from sonatina.model.evaluate import likelihood
+from sonatina.model.lstm import CARD_FILE, ModelConfig, MusicLSTM, save_checkpoint
+from sonatina.model.card import write_card
+from sonatina.data.tokens import Vocabulary, build_tokenizer
 
 CURVE_FIELDS = ["epoch", "step", "tokens_seen", "elapsed_s", "train_loss", "val_loss",
                 "val_bits_per_token", "val_bits_per_note"]
@@ -219,7 +219,7 @@ def _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, el
 
 def _plot_curve(out: Path) -> None:
     try:
-        from sonatina.plots import learning_curve
+        from sonatina.analysis.plots import learning_curve
     except ImportError:  # plotting lives in the analysis module; training works without it
         return
     learning_curve(out, out / "learning_curve.png")

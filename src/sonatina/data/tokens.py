@@ -16,7 +16,7 @@ import miditok
 import numpy as np
 from symusic import Score, Tempo, Track
 
-from sonatina.keys import estimate_key, shift_to
+from sonatina.music.keys import estimate_key, shift_to
 
 # Saved into every checkpoint; build_tokenizer(settings) rebuilds the exact vocabulary.
 DEFAULT_SETTINGS = {

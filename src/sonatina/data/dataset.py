@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sonatina.corpus import MIDI_SUFFIXES, PieceRef
-from sonatina.corpus.cache import cache_dir, file_digest
-from sonatina.corpus.reading import conversion_failures, converted_midi_files, read_midi
+from sonatina.data.corpus import MIDI_SUFFIXES, PieceRef
+from sonatina.data.corpus.cache import cache_dir, file_digest
+from sonatina.data.corpus.reading import conversion_failures, converted_midi_files, read_midi
 from sonatina.errors import EmptyDatasetError, SonatinaError
-from sonatina.tokens import build_tokenizer, encode, prepare_score
+from sonatina.data.tokens import build_tokenizer, encode, prepare_score
 
 
 VALIDATION_SHARE = 0.05

@@ -11,10 +11,10 @@ import miditok
 import torch
 
 from sonatina.errors import UnknownOptionError
-from sonatina.model import CARD_FILE, MusicLSTM, checkpoint_folder, load_checkpoint
-from sonatina.tokens import Vocabulary, build_tokenizer
+from sonatina.model.lstm import CARD_FILE, MusicLSTM, checkpoint_folder, load_checkpoint
+from sonatina.data.tokens import Vocabulary, build_tokenizer
 
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+PRETRAINED_DIR = Path(__file__).parent.parent / "pretrained"
 DEFAULT_MODEL = "default"
 
 

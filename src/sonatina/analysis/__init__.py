@@ -1,0 +1,1 @@
+"""Judging music: metrics, comparisons against human music, memorisation, plots."""

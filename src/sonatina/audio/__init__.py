@@ -1,0 +1,1 @@
+"""Sound: synthesis with SoundFonts, audio files, loudness, transcription of audio to MIDI."""

@@ -1,0 +1,1 @@
+"""From a model to music: the sampling loop and its constraints, pieces from requests."""

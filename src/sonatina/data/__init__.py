@@ -1,0 +1,1 @@
+"""From sources to training data: corpus (files -> Scores), tokens, datasets and splits."""

@@ -1,0 +1,1 @@
+"""The networks: LSTM and checkpoints, the model registry, cards, training and evaluation."""

@@ -1,0 +1,1 @@
+"""Music-theory facts: keys and pitch names, General MIDI instruments."""
