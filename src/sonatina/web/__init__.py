@@ -80,10 +80,10 @@ def create_app(test_config: dict | None = None, instance_path: str | os.PathLike
     login_manager.init_app(app)
     jobs.init_app(app)
 
-    from sonatina.web.api import bp as api_bp
-    from sonatina.web.auth import bp as auth_bp
-    from sonatina.web.library import bp as library_bp
-    from sonatina.web.studio import bp as studio_bp
+    from sonatina.web.api.routes import bp as api_bp
+    from sonatina.web.auth.routes import bp as auth_bp
+    from sonatina.web.library.routes import bp as library_bp
+    from sonatina.web.studio.routes import bp as studio_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(library_bp)

@@ -49,7 +49,3 @@ class DeleteAccountForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(1, 80)])
-
-
-class EmptyForm(FlaskForm):
-    """Buttons that only POST (log out, revoke, delete) still need the CSRF token."""

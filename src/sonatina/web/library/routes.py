@@ -1,0 +1,102 @@
+"""The user's library: dashboard with song history, song page, rename, delete, downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from sonatina.errors import BadInputError, SonatinaError
+from sonatina.web import songs
+from sonatina.web.downloads import send_song_file
+from sonatina.web.forms import EmptyForm
+
+bp = Blueprint("library", __name__)
+
+
+
+class RenameForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(1, 120)])
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("library.dashboard"))
+    return render_template("library/welcome.html")
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    per_page = current_app.config["SONGS_PER_PAGE"]
+    page = _page_number()
+    rows, total = songs.song_page(current_user.id, page, per_page)
+    pages = max(1, -(-total // per_page))
+    return render_template("library/dashboard.html", songs=rows, total=total, page=page, pages=pages)
+
+
+def _own_song_or_404(song_id: int):
+    song = songs.owned_song(current_user.id, song_id)
+    if song is None:
+        abort(404)
+    return song
+
+
+def player_context(song) -> dict:
+    """What the player partial needs (contract with the front end)."""
+    return {
+        "song": song,
+        "midi_url": url_for("library.download", song_id=song.id, fmt="midi"),
+        "audio_urls": {fmt: url_for("library.download", song_id=song.id, fmt=fmt) for fmt in ("mp3", "wav")},
+    }
+
+
+@bp.get("/songs/<int:song_id>")
+@login_required
+def song(song_id: int):
+    song = _own_song_or_404(song_id)
+    return render_template("library/song.html", rename_form=RenameForm(title=song.title), empty_form=EmptyForm(),
+                           autoplay=request.args.get("autoplay") == "1", **player_context(song))
+
+
+@bp.post("/songs/<int:song_id>/rename")
+@login_required
+def rename(song_id: int):
+    song = _own_song_or_404(song_id)
+    form = RenameForm()
+    try:
+        if not form.validate_on_submit():
+            raise BadInputError("The title must be 1 to 120 characters.")
+        songs.rename(song, form.title.data)
+    except SonatinaError as exc:
+        flash(str(exc), "error")
+        return render_template("library/song.html", rename_form=form, empty_form=EmptyForm(),
+                               autoplay=False, **player_context(song)), 400
+    flash("Renamed.", "success")
+    return redirect(url_for("library.song", song_id=song.id))
+
+
+@bp.post("/songs/<int:song_id>/delete")
+@login_required
+def delete(song_id: int):
+    song = _own_song_or_404(song_id)
+    title = song.title
+    songs.delete_song(song)
+    flash(f"'{title}' is deleted.", "info")
+    return redirect(url_for("library.dashboard"))
+
+
+@bp.get("/songs/<int:song_id>/download/<fmt>")
+@login_required
+def download(song_id: int, fmt: str):
+    return send_song_file(_own_song_or_404(song_id), fmt)
