@@ -9,6 +9,9 @@ import pytest
 from symusic import Note, Score, Tempo, Track
 
 from sonatina.analysis import compare as C
+from sonatina.analysis.distributions import kde_on_common_grid, kl_divergence, overlap_area
+from sonatina.analysis.diversity import distinct_ngrams
+from sonatina.analysis.memorisation import memorisation
 from sonatina.errors import BadInputError, EmptyDatasetError
 
 TPQ = 96
@@ -83,7 +86,7 @@ def test_planted_copy_is_found_with_its_length():
     shift = 4 * 4 * TPQ
     tail = [Note(n.time + shift, n.duration, n.pitch, n.velocity) for n in generated.tracks[0].notes]
     generated.tracks[0].notes = [Note(n.time - 2 * 4 * TPQ, n.duration, n.pitch, n.velocity) for n in copied] + tail
-    memo = C.memorisation([generated], training)
+    memo = memorisation([generated], training)
     # the copied notes plus possibly a coincidental first note after them
     assert len(copied) <= memo["longest_copied_notes_max"] <= len(copied) + 1
     assert memo["windows_found"] == 1  # exactly the 4-bar window holding the copy
@@ -95,8 +98,8 @@ def test_distinct_ngrams_separate_repetitive_from_varied_sets():
     for i in range(64):
         track.notes.append(Note(i * TPQ, TPQ, [60, 64, 67, 72][i % 4], 80))
     riff.tracks.append(track)
-    repetitive = C.distinct_ngrams([riff, riff.copy()], 4)
-    varied = C.distinct_ngrams([piece(s, "busy") for s in range(3)], 4)
+    repetitive = distinct_ngrams([riff, riff.copy()], 4)
+    varied = distinct_ngrams([piece(s, "busy") for s in range(3)], 4)
     assert repetitive["pitch_distinct"] == pytest.approx(4 / (2 * 61))
     assert varied["pitch_distinct"] > 0.95 and varied["interval_distinct"] > 0.95
 
@@ -104,15 +107,15 @@ def test_distinct_ngrams_separate_repetitive_from_varied_sets():
 def test_kde_overlap_and_kl_on_known_distributions():
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, 4000), rng.normal(0, 1, 4000)
-    grid, (p, q) = C.kde_on_common_grid(a, b)
-    assert C.overlap_area(p, q, grid) > 0.95 and C.kl_divergence(p, q, grid) < 0.01
+    grid, (p, q) = kde_on_common_grid(a, b)
+    assert overlap_area(p, q, grid) > 0.95 and kl_divergence(p, q, grid) < 0.01
     far = rng.normal(10, 1, 4000)
-    grid, (p, q) = C.kde_on_common_grid(a, far)
-    assert C.overlap_area(p, q, grid) < 0.01 and C.kl_divergence(p, q, grid) > 10
+    grid, (p, q) = kde_on_common_grid(a, far)
+    assert overlap_area(p, q, grid) < 0.01 and kl_divergence(p, q, grid) > 10
     # two unit normals one sigma apart: true overlap 2*Phi(-0.5) = 0.617, KL = 0.5 nats
-    grid, (p, q) = C.kde_on_common_grid(a, rng.normal(1, 1, 4000))
-    assert C.overlap_area(p, q, grid) == pytest.approx(0.617, abs=0.04)
-    assert C.kl_divergence(p, q, grid) == pytest.approx(0.5, abs=0.1)
+    grid, (p, q) = kde_on_common_grid(a, rng.normal(1, 1, 4000))
+    assert overlap_area(p, q, grid) == pytest.approx(0.617, abs=0.04)
+    assert kl_divergence(p, q, grid) == pytest.approx(0.5, abs=0.1)
 
 
 def test_compare_folders_writes_a_readable_report(tmp_path):
