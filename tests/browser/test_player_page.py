@@ -13,6 +13,7 @@ from flask import Flask, Response, render_template_string
 from werkzeug.serving import make_server
 
 import sonatina
+from sonatina.music.instruments import GM_FAMILIES, GM_PROGRAM_NAMES
 
 WEB = Path(sonatina.__file__).parent / "web"
 SECONDS = 12.0
@@ -77,6 +78,11 @@ def test_player_plays_real_audio_with_controls(page, server, song_speed):
     assert page.evaluate("window.sonatinaPlayer.duration") == pytest.approx(SECONDS, abs=0.3)
     assert page.text_content("#player-duration").strip() == "0:12"
     assert page.locator("#player-instrument option").count() == 128
+    # The menu is built from the Python list: same names, same program numbers, same families.
+    menu = page.eval_on_selector_all("#player-instrument option", "os => os.map(o => [o.value, o.text])")
+    assert menu == [[str(i), name] for i, name in enumerate(GM_PROGRAM_NAMES)]
+    groups = page.eval_on_selector_all("#player-instrument optgroup", "gs => gs.map(g => g.label)")
+    assert groups == GM_FAMILIES
     assert page.input_value("#player-instrument") == "24"  # the file's nylon guitar
 
     page.click("#player-play")

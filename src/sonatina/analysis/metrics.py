@@ -28,6 +28,8 @@ import math
 import numpy as np
 from symusic import Score
 
+from sonatina.music.pitches import PITCH_CLASS_NAMES  # noqa: F401 (plots label axes with M.PITCH_CLASS_NAMES)
+
 RESOLUTION = 24  # time steps per quarter note (covers 16ths and triplets)
 POLYPHONY_THRESHOLD = 1  # polyphony_rate counts steps with MORE than this many pitches sounding
 DEFAULT_METRE = (4, 4)  # used when a file has no time signature
@@ -44,8 +46,6 @@ NOTE_LENGTH_CLASSES = {
     "dotted half": 3.0, "dotted quarter": 1.5, "dotted 8th": 0.75, "dotted 16th": 0.375,
     "half triplet": 4 / 3, "quarter triplet": 2 / 3, "8th triplet": 1 / 3,
 }  # fmt: skip
-
-PITCH_CLASS_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
 
 # ----------------------------------------------------------------------------- note tables

@@ -1,6 +1,12 @@
-"""General MIDI instruments: names, aliases and the one resolver everything uses."""
+"""General MIDI instruments: names, aliases and the one resolver everything uses.
+
+This list is the only copy: the in-browser player's instrument menu is built from it
+(`python -m sonatina.music.instruments` prints it as JSON for frontend/build.mjs).
+"""
 
 from __future__ import annotations
+
+import json
 
 from sonatina.errors import UnknownOptionError
 
@@ -38,6 +44,12 @@ GM_PROGRAM_NAMES = [
     "Taiko Drum", "Melodic Tom", "Synth Drum", "Reverse Cymbal",
     "Guitar Fret Noise", "Breath Noise", "Seashore", "Bird Tweet",
     "Telephone Ring", "Helicopter", "Applause", "Gunshot",
+]
+
+# GM groups the programs in 16 families of eight (0-7 pianos, 8-15 chromatic percussion, ...).
+GM_FAMILIES = [
+    "Piano", "Chromatic percussion", "Organ", "Guitar", "Bass", "Strings", "Ensemble", "Brass",
+    "Reed", "Pipe", "Synth lead", "Synth pad", "Synth effects", "Ethnic", "Percussive", "Sound effects",
 ]
 
 # Everyday words people type, mapped to the program they most likely mean.
@@ -78,3 +90,16 @@ def resolve_instrument(value: str | int | None, default: int = 0) -> int:
 
 def instrument_name(program: int) -> str:
     return GM_PROGRAM_NAMES[program]
+
+
+def family_name(program: int) -> str:
+    return GM_FAMILIES[program // 8]
+
+
+def as_json() -> str:
+    """Programs and families for the front end: {"programs": [128 names], "families": [16 names]}."""
+    return json.dumps({"programs": GM_PROGRAM_NAMES, "families": GM_FAMILIES}, indent=1)
+
+
+if __name__ == "__main__":
+    print(as_json())

@@ -12,8 +12,8 @@ import re
 import numpy as np
 
 from sonatina.errors import UnknownOptionError
+from sonatina.music.pitches import PITCH_CLASS_NAMES, pitch_class_name  # noqa: F401 (the web lists keys from it)
 
-PITCH_CLASS_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MODES = ("major", "minor")
 
 _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -39,7 +39,7 @@ def parse_key(text: str) -> tuple[int, str]:
 
 
 def key_name(tonic: int, mode: str) -> str:
-    return f"{PITCH_CLASS_NAMES[tonic % 12]} {mode}"
+    return f"{pitch_class_name(tonic)} {mode}"
 
 
 def pitch_class_histogram(pitches: np.ndarray, durations: np.ndarray) -> np.ndarray:
