@@ -36,3 +36,10 @@ def test_front_end_sources_hold_no_copy_of_the_gm_names():
     assert sources, f"no front-end sources under {FRONTEND_SRC}"
     copied = {name: file for file, text in sources.items() for name in GM_PROGRAM_NAMES[1:] if f'"{name}"' in text}
     assert not copied, f"GM names copied into the front end: {copied}"
+
+
+def test_pitch_names_are_listed_in_one_module():
+    src = Path(pitches.__file__).resolve().parents[1]
+    spelled = [str(p.relative_to(src)) for p in src.rglob("*.py")
+               if '"C#", "D"' in p.read_text() or '"C", "Db"' in p.read_text()]
+    assert spelled == ["music/pitches.py"]

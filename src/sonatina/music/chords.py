@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from symusic import Score
 
+from sonatina.music.pitches import pitch_class_name
+
 # Intervals above the root; names follow the Harte et al. (2005) chord syntax POP909 uses.
 QUALITIES = {
     "maj": (0, 4, 7),
@@ -33,7 +35,6 @@ PRIOR = {"maj": 0.02, "min": 0.02}
 BASS_WEIGHT = 1.0  # the lowest sounding pitch counts this many beats more
 CHANGE_PENALTY = 0.08  # in cosine units: how much better a new chord must fit to change
 NO_CHORD_ENERGY = 1e-6  # beats with less sounding duration than this are "N" (no chord)
-PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Chord:
 
     @property
     def name(self) -> str:
-        return "N" if self.root is None else f"{PITCH_NAMES[self.root]}:{self.quality}"
+        return "N" if self.root is None else f"{pitch_class_name(self.root)}:{self.quality}"
 
     @property
     def pitch_classes(self) -> frozenset[int]:
