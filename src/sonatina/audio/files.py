@@ -77,16 +77,25 @@ def write_audio(samples: np.ndarray, sample_rate: int, path: str | Path, *,
             "encode_s": round(time.perf_counter() - start, 3)}
 
 
-def audio_info(path: str | Path, *, max_seconds: float = MAX_AUDIO_SECONDS) -> sf._SoundFileInfo:
-    """Open an audio file's header and check it is complete, non-empty and short enough."""
-    path = Path(path)
-    name = path.name
+def check_audio_path(path: Path, name: str | None = None) -> None:
+    """What can be said without decoding: the file exists, has an audio suffix, is not empty."""
+    name = name or path.name
     if not path.is_file():
         raise BadInputError(f"There is no audio file at '{path}'.")
-    if path.suffix.lower() not in READ_SUFFIXES:
+    if Path(name).suffix.lower() not in READ_SUFFIXES:
         raise BadInputError(f"'{name}' is not an audio file Sonatina reads (use {', '.join(READ_SUFFIXES)}).")
     if path.stat().st_size == 0:
         raise BadInputError(f"'{name}' is empty (0 bytes).")
+
+
+def audio_info(path: str | Path, *, max_seconds: float = MAX_AUDIO_SECONDS, name: str | None = None) -> sf._SoundFileInfo:
+    """Open an audio file's header and check it is complete, non-empty and short enough.
+
+    This runs libsndfile/mpg123 on the file in-process: for a user's file call it only inside
+    the sandbox (load_audio does)."""
+    path = Path(path)
+    name = name or path.name
+    check_audio_path(path, name)
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -97,29 +106,43 @@ def audio_info(path: str | Path, *, max_seconds: float = MAX_AUDIO_SECONDS) -> s
     if seconds > max_seconds:
         raise BadInputError(f"'{name}' lasts {seconds / 60:.0f} minutes; the limit is {max_seconds / 60:.0f} minutes, so cut it first.")
     if path.suffix.lower() == ".mp3":
-        _check_mp3_frames(path)
+        _check_mp3_frames(path, name)
     elif path.suffix.lower() == ".wav":
-        _check_wav_data(path)
+        _check_wav_data(path, name)
     return info
 
 
 def load_audio(path: str | Path, *, sample_rate: int | None = None, mono: bool = False,
-               max_seconds: float = MAX_AUDIO_SECONDS) -> tuple[np.ndarray, int]:
+               max_seconds: float = MAX_AUDIO_SECONDS, name: str | None = None, limits=None) -> tuple[np.ndarray, int]:
     """Decode an audio file to float32 (frames, channels), or (frames,) when mono.
 
     With sample_rate, the audio is resampled (polyphase, anti-aliased) to that rate.
     Raises BadInputError for a file that is missing, empty, corrupt, truncated or too long.
+    Decoding runs in the sandbox (sonatina.data.untrusted): mpg123 and libsndfile read the
+    user's bytes there, so a crash or their stderr chatter never reaches us.
     """
+    from sonatina.data.untrusted import CLI_LIMITS, read_audio
+
     path = Path(path)
-    info = audio_info(path, max_seconds=max_seconds)
+    check_audio_path(path, name)
+    return read_audio(path, sample_rate=sample_rate, mono=mono, max_seconds=max_seconds, name=name,
+                      limits=limits or CLI_LIMITS)
+
+
+def decode_audio(path: str | Path, *, sample_rate: int | None = None, mono: bool = False,
+                 max_seconds: float = MAX_AUDIO_SECONDS, name: str | None = None) -> tuple[np.ndarray, int]:
+    """load_audio's work, in-process: only for trusted files or inside the sandbox's child."""
+    path = Path(path)
+    name = name or path.name
+    info = audio_info(path, max_seconds=max_seconds, name=name)
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise BadInputError(f"'{path.name}' is corrupt or truncated: its audio stops decoding part way.") from exc
+        raise BadInputError(f"'{name}' is corrupt or truncated: its audio stops decoding part way.") from exc
     if len(data) == 0:
-        raise BadInputError(f"'{path.name}' contains no audio.")
+        raise BadInputError(f"'{name}' contains no audio.")
     if path.suffix.lower() in (".flac",) and len(data) < info.frames:
-        raise BadInputError(f"'{path.name}' is truncated: it holds {len(data) / rate:.1f} s of the {info.frames / rate:.1f} s its header announces.")
+        raise BadInputError(f"'{name}' is truncated: it holds {len(data) / rate:.1f} s of the {info.frames / rate:.1f} s its header announces.")
     if mono:
         data = data.mean(axis=1)
     if sample_rate and sample_rate != rate:
@@ -165,7 +188,7 @@ def _mp3_frame_length(header: int) -> int | None:
     return slots * bitrate // rate + padding
 
 
-def _check_mp3_frames(path: Path) -> None:
+def _check_mp3_frames(path: Path, name: str) -> None:
     """Walk the MPEG frames: the last one must end where the file (or its trailing tag) ends."""
     data = path.read_bytes()
     pos, end = 0, len(data)
@@ -184,14 +207,14 @@ def _check_mp3_frames(path: Path) -> None:
                 return  # an APE tag after the audio
             if frames and not any(data[pos:end]):
                 return  # zero padding after the last frame
-            raise BadInputError(f"'{path.name}' is corrupt: its MP3 data breaks off after {frames} frames.")
+            raise BadInputError(f"'{name}' is corrupt: its MP3 data breaks off after {frames} frames.")
         pos += length
         frames += 1
     if pos > end:
-        raise BadInputError(f"'{path.name}' is truncated: its last MP3 frame is cut off (the download or copy stopped early).")
+        raise BadInputError(f"'{name}' is truncated: its last MP3 frame is cut off (the download or copy stopped early).")
 
 
-def _check_wav_data(path: Path) -> None:
+def _check_wav_data(path: Path, name: str) -> None:
     """The RIFF 'data' chunk must hold as many bytes as its header says."""
     with open(path, "rb") as fh:
         head = fh.read(12)
@@ -208,6 +231,6 @@ def _check_wav_data(path: Path) -> None:
             if cid == b"data":
                 # 0 and 0xFFFFFFFF are placeholders written by streaming recorders.
                 if length not in (0, 0xFFFFFFFF) and fh.tell() + length > size:
-                    raise BadInputError(f"'{path.name}' is truncated: its header announces more audio than the file holds.")
+                    raise BadInputError(f"'{name}' is truncated: its header announces more audio than the file holds.")
                 return
             fh.seek(length + (length & 1), 1)

@@ -24,11 +24,13 @@ from sonatina.web.models import Job, Song
 
 log = logging.getLogger(__name__)
 
-MIDI_SUFFIXES = {".mid", ".midi", ".kar"}
-SCORE_SUFFIXES = MIDI_SUFFIXES | {".xml", ".musicxml", ".mxl", ".abc"}
+# The one list of music files Sonatina reads (data/corpus/reading.py) and the sandbox limits.
+from sonatina.data.corpus.reading import MIDI_SUFFIXES, READABLE_SUFFIXES as SCORE_SUFFIXES  # noqa: E402
+from sonatina.data.untrusted import WEB_LIMITS  # noqa: E402
+
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg"}
-PRIMER_MAX_BYTES = 2 * 1024 * 1024  # MIDI / score primers
-PRIMER_AUDIO_MAX_BYTES = 15 * 1024 * 1024
+PRIMER_MAX_BYTES = WEB_LIMITS.file_bytes  # MIDI / score primers (2 MB)
+PRIMER_AUDIO_MAX_BYTES = WEB_LIMITS.audio_bytes  # 15 MB
 AUDIO_FORMATS = ("wav", "mp3")
 
 
@@ -146,9 +148,20 @@ def check_params(raw: dict) -> dict:
 # ---------------------------------------------------------------- primer uploads
 
 def save_primer(upload) -> str | None:
-    """Store an uploaded primer (MIDI/MusicXML/ABC checked now; audio transcribed in the job)."""
+    """Store an uploaded primer, read now in the sandbox (data/untrusted.py) so a job never
+    fails on a file that was accepted.
+
+    MIDI/MusicXML/ABC/Humdrum are parsed (and converted) in a child process with the studio's
+    limits (8 s, 1.5 GB, 512 kB of notation, .mxl inflating to 4 MB at most) and stored as the
+    MIDI that child wrote: the job then reads a clean MIDI and never runs music21. The request
+    thread only waits on a socket meanwhile; other requests keep being answered. Audio is
+    decoded in the sandbox too (its samples stay there); the transcription runs in the job.
+    """
+    from sonatina.data.untrusted import check_audio, read_score
+
     if upload is None or not getattr(upload, "filename", ""):
         return None
+    shown = Path(upload.filename).name[-80:]
     suffix = Path(upload.filename).suffix.lower()
     if suffix in AUDIO_SUFFIXES:
         if not transcription_available():
@@ -157,7 +170,8 @@ def save_primer(upload) -> str | None:
     elif suffix in SCORE_SUFFIXES:
         limit = PRIMER_MAX_BYTES
     else:
-        raise BadInputError(f"The primer must be a MIDI, MusicXML or ABC file (or audio), not '{suffix or 'no extension'}'.")
+        raise BadInputError("The primer must be a MIDI, MusicXML, ABC or Humdrum file (or audio), "
+                            f"not '{suffix or 'no extension'}'.")
     data = upload.read(limit + 1)
     if not data:
         raise BadInputError("The primer file is empty.")
@@ -166,29 +180,28 @@ def save_primer(upload) -> str | None:
     name = storage.new_name("primers", suffix)
     path = storage.path(name)
     path.write_bytes(data)
-    if suffix in AUDIO_SUFFIXES:
-        import soundfile
+    try:
+        if suffix in AUDIO_SUFFIXES:
+            check_audio(path, name=shown, limits=WEB_LIMITS)
+            return name
+        score = read_score(path, name=shown, limits=WEB_LIMITS)
+    except BadInputError as exc:
+        storage.delete(name)
+        kind = "audio" if suffix in AUDIO_SUFFIXES else "music"
+        raise BadInputError(f"The primer '{shown}' could not be read as {kind}: {_reason(str(exc), shown)}") from None
+    midi_name = storage.new_name("primers", ".mid")
+    score.dump_midi(str(storage.path(midi_name)))
+    storage.delete(name)
+    return midi_name
 
-        try:  # a header check now; the transcription itself runs in the job
-            info = soundfile.info(str(path))
-            if info.frames == 0:
-                raise ValueError("no audio frames")
-        except Exception as exc:
-            storage.delete(name)
-            raise BadInputError(f"The primer '{Path(upload.filename).name}' could not be read as audio.") from exc
-    if suffix in SCORE_SUFFIXES:
-        from sonatina.data.corpus import load_score
 
-        try:
-            score = load_score(path)
-        except Exception as exc:  # the reader's message names our stored file; say it plainly
-            storage.delete(name)
-            raise BadInputError(f"The primer '{Path(upload.filename).name}' could not be read as music; "
-                                "is it a real MIDI, MusicXML or ABC file?") from exc
-        if score.note_num() == 0:
-            storage.delete(name)
-            raise BadInputError("The primer has no notes to continue from.")
-    return name
+def _reason(message: str, shown: str) -> str:
+    """The sandbox's sentence about 'name' as a clause: "'a.mid' is empty." -> "it is empty."."""
+    clause = message.removeprefix(f"'{shown}' ")
+    for lead in ("could not be read: ", "could not be read as music: ", "could not be read as audio: "):
+        if clause.startswith(lead):
+            return clause[len(lead):]
+    return "it " + clause
 
 
 # ---------------------------------------------------------------- jobs

@@ -4,6 +4,11 @@ MIDI is parsed by symusic (thousands of times faster than music21). MusicXML, AB
 Humdrum go through music21 once; the MIDI it writes is cached by the source's content
 hash, so the slow conversion never repeats. A file that holds several works (an ABC
 tune book) becomes several cached MIDI files.
+
+Two paths: `load_score` reads ONE file a user named (CLI inputs, primers, uploads) in the
+sandbox of `sonatina.data.untrusted` (a crash or a hang there cannot take us down);
+`read_midi` / `converted_midi_files` read trusted training corpora in-process, because a
+corpus of thousands of files would pay the sandbox's ~6 ms per file for nothing.
 """
 
 from __future__ import annotations
@@ -13,26 +18,28 @@ from pathlib import Path
 from symusic import Score
 
 from sonatina.data.corpus.cache import cache_dir, file_digest
+from sonatina.data.untrusted import MIDI_SUFFIXES, SCORE_SUFFIXES, read_score
 from sonatina.errors import BadInputError
 
-MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
-OTHER_SUFFIXES = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
-MAX_FILE_BYTES = 20 * 1024 * 1024  # bigger than any real score; guards against hostile uploads
+OTHER_SUFFIXES = SCORE_SUFFIXES
+READABLE_SUFFIXES = MIDI_SUFFIXES | OTHER_SUFFIXES  # the one list of music files Sonatina reads
 MAX_CONVERTED_WORKS = 2000
 FAILURES_FILE = "failures.tsv"
 
 
 def music_files(folder: Path) -> list[Path]:
     """Every music file under a folder (recursive), sorted for determinism."""
-    suffixes = MIDI_SUFFIXES | OTHER_SUFFIXES
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in READABLE_SUFFIXES and p.is_file())
 
 
 def read_midi(path: Path) -> Score:
+    """A trusted MIDI file (training corpora) parsed in-process; user files go through load_score."""
     try:
         score = Score(str(path))
     except Exception as exc:  # symusic raises plain RuntimeError/ValueError on bad bytes
         raise BadInputError(f"'{path.name}' is not a readable MIDI file ({_short(exc)}).") from None
+    if score.ticks_per_quarter <= 0:  # division 0: MidiTok would divide by zero later
+        raise BadInputError(f"'{path.name}' gives 0 ticks per beat in its header, so its timing is broken.")
     if score.note_num() == 0:
         raise BadInputError(f"'{path.name}' contains no notes.")
     return score
@@ -82,22 +89,7 @@ def conversion_failures(path: Path) -> list[tuple[str, str]]:
     return [tuple(line.split("\t", 1)) for line in lines if "\t" in line]
 
 
-def load_score(path: str | Path) -> Score:
-    """Read a MIDI, MusicXML, ABC or Humdrum file (the first work of a multi-work file)."""
-    path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"'{path}' does not exist or is not a file.")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise BadInputError(f"'{path.name}' is larger than {MAX_FILE_BYTES // 2**20} MB, too large for a score.")
-    suffix = path.suffix.lower()
-    if suffix in MIDI_SUFFIXES:
-        return read_midi(path)
-    if suffix in OTHER_SUFFIXES:
-        return read_midi(converted_midi_files(path)[0])
-    # Unknown extension (e.g. an upload saved without one): try MIDI, say what we accept otherwise.
-    try:
-        return read_midi(path)
-    except BadInputError:
-        raise BadInputError(
-            f"'{path.name}' is not a music file Sonatina reads (MIDI, MusicXML, ABC or Humdrum)."
-        ) from None
+def load_score(path: str | Path, **options) -> Score:
+    """Read a user's MIDI, MusicXML, ABC or Humdrum file (the first work of a multi-work file)
+    in the sandbox; options (name=, limits=) go to `sonatina.data.untrusted.read_score`."""
+    return read_score(path, **options)
