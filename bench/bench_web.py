@@ -13,89 +13,30 @@ to 127.0.0.1, and every loop stops by itself.
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
-import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-PASSWORD = "benchmark password"
-SONATINA = [str(Path(sys.executable).with_name("sonatina"))]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import HttpUser as User, Studio  # noqa: E402 (the tests' helpers: one copy of each)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(Studio):
+    """The studio in a temporary instance folder, removed when it stops."""
 
-
-class Server:
     def __init__(self, *extra: str):
-        self.instance = Path(tempfile.mkdtemp(prefix="sonatina-bench-"))
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SONATINA_REDIS_URL")}
-        self.log = (self.instance / "server.log").open("w")
-        self.proc = subprocess.Popen(SONATINA + ["serve", "--port", str(self.port), "--instance",
-                                                 str(self.instance), *extra],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(self.base + "/", timeout=2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit((self.instance / "server.log").read_text())
-                time.sleep(0.3)
+        try:
+            super().__init__(tempfile.mkdtemp(prefix="sonatina-bench-"), *extra, timeout=120)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.log.close()
+        super().stop()
         shutil.rmtree(self.instance, ignore_errors=True)
-
-
-class User:
-    """One browser: a cookie jar, logged in through the real sign-up form."""
-
-    def __init__(self, base: str, name: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        html = self.get("/signup").decode()
-        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-        form = {"csrf_token": self.csrf, "username": name, "email": f"{name}@example.com",
-                "password": PASSWORD, "confirm": PASSWORD}
-        self.opener.open(base + "/signup", data=urllib.parse.urlencode(form).encode()).read()
-
-    def get(self, path: str) -> bytes:
-        with self.opener.open(self.base + path, timeout=60) as response:
-            return response.read()
-
-    def api(self, path: str, body: dict | None = None) -> dict:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method="POST" if data else "GET",
-                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf})
-        with self.opener.open(request, timeout=60) as response:
-            return json.loads(response.read())
-
-    def wait(self, job: dict, timeout: float = 600) -> dict:
-        deadline = time.monotonic() + timeout
-        while job["status"] in ("queued", "running"):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"job {job['id']} did not finish")
-            time.sleep(0.2)
-            job = self.api(job["urls"]["self"])
-        return job
 
 
 def pct(values: list[float], q: float) -> float:

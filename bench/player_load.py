@@ -10,38 +10,24 @@ signal, and how closely song time follows the wall clock at 1x and 2x (1.0 = the
 
 import argparse
 import statistics
-import threading
+import sys
 import time
 from pathlib import Path
 
-from flask import Flask, Response, render_template_string
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
-
 import symusic
+from playwright.sync_api import sync_playwright
 
 import sonatina
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import CHROMIUM_ARGS, serve_player_page  # noqa: E402 (the tests' helpers: one copy of each)
+
 WEB = Path(sonatina.__file__).parent / "web"
 DEFAULT_MIDI = Path(__file__).resolve().parents[2] / "shared/datasets/pop909/001/001.mid"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required"]
-PAGE = """<!doctype html><html><head><meta charset="utf-8"></head>
-<body>{% include "player/_player.html" %}</body></html>"""
 
 
 class Song:
     id, title, duration_s, settings = 1, "bench", 0, {"instrument": 0}
-
-
-def serve(midi: bytes):
-    app = Flask("bench", template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
-    app.add_url_rule("/", "page", lambda: render_template_string(PAGE, song=Song(), midi_url="/s.mid", audio_urls={}))
-    app.add_url_rule("/s.mid", "midi", lambda: Response(midi, mimetype="audio/midi"))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{httpd.server_port}/"
 
 
 def time_ready(page, url):
@@ -65,14 +51,15 @@ def main():
     parser.add_argument("--midi", type=Path, default=DEFAULT_MIDI)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    url = serve(args.midi.read_bytes())
+    base, _ = serve_player_page(args.midi.read_bytes(), Song())
+    url = base + "/song"
     score = symusic.Score(str(args.midi)).to("second")
     first_note = min(t.notes[0].time for t in score.tracks if len(t.notes))  # the file's leading rest
     static = WEB / "static/player"
     sizes = {p.name: p.stat().st_size for p in [static / "player.js", static / "spessasynth_processor.min.js",
                                                   static / "soundfont/TimGM6mb.sf2"]}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         cold, warm, sound = [], [], []
         for _ in range(args.repeat):
             context = browser.new_context()

@@ -1,40 +1,14 @@
-"""Shared fixtures: tiny real MIDI built in memory, and a tiny model trained in seconds."""
+"""Shared fixtures: a tiny corpus of real MIDI files, and a tiny model trained on it in seconds
+(helpers.py holds the plain functions tests import)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-from symusic import Note, Score, Tempo, Track
 
-MAJOR = [0, 2, 4, 5, 7, 9, 11]
-MINOR = [0, 2, 3, 5, 7, 8, 10]
-
-
-def make_score(seed: int = 0, bars: int = 8, tonic: int = 60, minor: bool = False, tempo: float = 100.0,
-               tpq: int = 480) -> Score:
-    """A two-voice piece: a stepwise melody over a root-fifth bass, in a given key, 4/4."""
-    rng = np.random.default_rng(seed)
-    scale = MINOR if minor else MAJOR
-    score = Score(tpq)
-    score.tempos.append(Tempo(0, qpm=tempo))
-    melody, bass = Track(name="melody", program=0), Track(name="bass", program=32)
-    degree, t = 0, 0
-    for _ in range(bars * 4 * 2):  # eighth-note grid
-        if rng.random() < 0.8:
-            degree = int(np.clip(degree + rng.choice([-2, -1, 1, 2]), -3, 9))
-            pitch = tonic + 12 * (degree // 7) + scale[degree % 7]
-            melody.notes.append(Note(t, tpq // 2, int(pitch), int(rng.integers(60, 100))))
-        t += tpq // 2
-    for bar in range(bars):
-        root = tonic - 24 + scale[[0, 3, 4, 0][bar % 4]]
-        for beat in range(4):
-            melody_free = beat % 2 == 0
-            bass.notes.append(Note((bar * 4 + beat) * tpq, tpq, int(root + (0 if melody_free else 7)), 70))
-    score.tracks.extend([melody, bass])
-    return score
+from helpers import make_score
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from conftest import make_score
+from helpers import make_score
 from sonatina.cli import main
 from sonatina.data.corpus import load_score
 

@@ -10,20 +10,10 @@ from pathlib import Path
 import pytest
 
 import sonatina
+from helpers import CHROMIUM_ARGS
 
 CHROMIUM = os.environ.get("SONATINA_CHROMIUM", "/usr/bin/chromium")
 PLAYER_JS = Path(sonatina.__file__).parent / "web" / "static" / "player" / "player.js"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # we run as root in CI containers
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 def pytest_collection_modifyitems(items):

@@ -4,18 +4,12 @@ A minimal Flask app renders the player partial exactly as the song page includes
 MIDI built in memory, so the player is checked even where the studio is not running.
 """
 
-import threading
-from pathlib import Path
-
 import pytest
 import symusic
-from flask import Flask, Response, render_template_string
-from werkzeug.serving import make_server
 
-import sonatina
+from helpers import serve_player_page
 from sonatina.music.instruments import GM_FAMILIES, GM_PROGRAM_NAMES
 
-WEB = Path(sonatina.__file__).parent / "web"
 SECONDS = 12.0
 
 
@@ -40,27 +34,10 @@ class Song:
     settings = {}  # no instrument setting: the player must read the program from the file
 
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{{ song.title }}</title></head>
-<body><h1>{{ song.title }}</h1>{% include "player/_player.html" %}</body></html>"""
-
-
 @pytest.fixture(scope="module")
 def server():
-    app = Flask("player_page", template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
-    midi = melody_midi()
-
-    @app.route("/song")
-    def song_page():
-        return render_template_string(PAGE, song=Song(), midi_url="/song.mid", audio_urls={})
-
-    @app.route("/song.mid")
-    def song_midi():
-        return Response(midi, mimetype="audio/midi")
-
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
+    base, httpd = serve_player_page(melody_midi(), Song())
+    yield base
     httpd.shutdown()
 
 
@@ -86,15 +63,15 @@ def test_player_plays_real_audio_with_controls(page, server, song_speed):
     assert page.input_value("#player-instrument") == "24"  # the file's nylon guitar
 
     page.click("#player-play")
-    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.5",
+    page.wait_for_function("() => window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.5",
                            timeout=10_000)
     # The analyser sits on the synth's real output: sound means a non-zero RMS.
-    page.wait_for_function("window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
+    page.wait_for_function("() => window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
     assert page.text_content("#player-play") == "Pause"
 
     # Seek: time jumps to where the bar was moved.
     page.eval_on_selector("#player-seek", "el => { el.value = 8; el.dispatchEvent(new Event('change')); }")
-    page.wait_for_function("window.sonatinaPlayer.currentTime >= 8", timeout=10_000)
+    page.wait_for_function("() => window.sonatinaPlayer.currentTime >= 8", timeout=10_000)
     assert player_time(page) < 11
 
     # Speed: at 2x, song time runs about twice as fast as the wall clock.
@@ -105,11 +82,11 @@ def test_player_plays_real_audio_with_controls(page, server, song_speed):
     # Instrument: strings take over every melodic channel and sound keeps flowing.
     page.select_option("#player-instrument", "48")
     page.wait_for_function(
-        "window.sonatinaPlayer.synth.midiChannels[0].patch.program === 48"
+        "() => window.sonatinaPlayer.synth.midiChannels[0].patch.program === 48"
         " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
 
     page.click("#player-play")
-    page.wait_for_function("!window.sonatinaPlayer.playing", timeout=10_000)
+    page.wait_for_function("() => !window.sonatinaPlayer.playing", timeout=10_000)
     paused_at = player_time(page)
     page.wait_for_timeout(300)
     assert player_time(page) == paused_at
@@ -117,11 +94,11 @@ def test_player_plays_real_audio_with_controls(page, server, song_speed):
     # The end: playback stops by itself, and Play starts the song over (still with strings).
     page.eval_on_selector("#player-seek", "el => { el.value = 11; el.dispatchEvent(new Event('change')); }")
     page.click("#player-play")
-    page.wait_for_function("!window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 11.5",
+    page.wait_for_function("() => !window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 11.5",
                            timeout=10_000)
     assert page.text_content("#player-play") == "Play"
     page.click("#player-play")
-    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime < 3"
+    page.wait_for_function("() => window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime < 3"
                            " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
     assert page.evaluate("window.sonatinaPlayer.synth.midiChannels[0].patch.program") == 48
     assert page.js_errors == []
@@ -129,12 +106,12 @@ def test_player_plays_real_audio_with_controls(page, server, song_speed):
 
 def test_autoplay_query_starts_playback_and_keys_control_it(page, server):
     page.goto(f"{server}/song?autoplay=1")
-    page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.currentTime > 0.3", timeout=30_000)
+    page.wait_for_function("() => window.sonatinaPlayer && window.sonatinaPlayer.currentTime > 0.3", timeout=30_000)
     assert page.evaluate("window.sonatinaPlayer.playing")
     page.keyboard.press("ArrowRight")  # +5 s
-    page.wait_for_function("window.sonatinaPlayer.currentTime > 5", timeout=10_000)
+    page.wait_for_function("() => window.sonatinaPlayer.currentTime > 5", timeout=10_000)
     page.keyboard.press(" ")
-    page.wait_for_function("!window.sonatinaPlayer.playing", timeout=10_000)
+    page.wait_for_function("() => !window.sonatinaPlayer.playing", timeout=10_000)
 
 
 # Chromium's autoplay policy as a page script: headless Chromium never holds sound back (even
@@ -162,12 +139,12 @@ def test_autoplay_blocked_asks_for_a_click(page, server):
     # clock: the player asks for a click, and the click then plays.
     page.add_init_script(HOLD_SOUND_UNTIL_CLICK)
     page.goto(f"{server}/song?autoplay=1")
-    page.wait_for_function("document.querySelector('#player-status').textContent.includes('press Play')",
+    page.wait_for_function("() => document.querySelector('#player-status').textContent.includes('press Play')",
                            timeout=30_000)
     assert not page.evaluate("window.sonatinaPlayer.playing")
     assert page.evaluate("window.sonatinaPlayer.currentTime") == 0
     page.click("#player-play")
-    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.3"
+    page.wait_for_function("() => window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 0.3"
                            " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
 
 

@@ -6,13 +6,7 @@ analyser on the synth's output sees signal), seek, change speed and instrument, 
 and MP3, find the song on the dashboard, delete it, and see it gone.
 """
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,55 +14,21 @@ import soundfile
 import symusic
 from PIL import Image
 
+from helpers import PASSWORD, Studio
+
 SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sonatina_command() -> list[str]:
-    script = Path(sys.executable).with_name("sonatina")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from sonatina.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, browser):
     """The studio served by `sonatina serve` on a free port; yields its base URL."""
-    instance = tmp_path_factory.mktemp("instance")
-    port = free_port()
-    log = (instance / "server.log").open("w")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DATABASE_URL", None)  # SQLite in the temp instance, whatever the shell has
-    env.pop("SONATINA_REDIS_URL", None)
-    proc = subprocess.Popen(sonatina_command() + ["serve", "--host", "127.0.0.1", "--port", str(port),
-                                                  "--instance", str(instance)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"sonatina serve exited with {proc.returncode}:\n{(instance / 'server.log').read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.terminate()
-                pytest.fail(f"sonatina serve did not answer in 90 s:\n{(instance / 'server.log').read_text()}")
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-    print("--- sonatina serve log (tail) ---\n" + (instance / "server.log").read_text()[-4000:])  # shown on failure
+        server = Studio(tmp_path_factory.mktemp("instance"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    with server:
+        yield server.base
+    print("--- sonatina serve log (tail) ---\n" + server.log()[-4000:])  # shown on failure
 
 
 def photo_png(path: Path) -> Path:
@@ -94,8 +54,8 @@ def test_new_user_walk(page, studio, tmp_path, song_speed):
     page.click("#nav-signup")
     page.fill("#username", "ada")
     page.fill("#email", "ada@example.com")
-    page.fill("#password", "correct horse battery")
-    page.fill("#confirm", "correct horse battery")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
     page.set_input_files("#photo", str(photo_png(tmp_path / "ada.png")))
     page.click("#signup-submit")
     page.wait_for_selector("#nav-account")
@@ -116,14 +76,14 @@ def test_new_user_walk(page, studio, tmp_path, song_speed):
     page.wait_for_selector("#player[data-state='ready']", timeout=60_000)
     assert player(page, "duration") == pytest.approx(SECONDS, abs=3)
     page.click("#player-play")
-    page.wait_for_function("window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 1")
-    page.wait_for_function("window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
+    page.wait_for_function("() => window.sonatinaPlayer.playing && window.sonatinaPlayer.currentTime > 1")
+    page.wait_for_function("() => window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
     # The clock on screen follows (it is redrawn every animation frame).
-    page.wait_for_function("/^0:0[1-9]$/.test(document.querySelector('#player-time').textContent.trim())")
+    page.wait_for_function("() => /^0:0[1-9]$/.test(document.querySelector('#player-time').textContent.trim())")
 
     # Seek to 20 s: the clock jumps there and keeps going.
     page.eval_on_selector("#player-seek", "el => { el.value = 20; el.dispatchEvent(new Event('change')); }")
-    page.wait_for_function("window.sonatinaPlayer.currentTime >= 20")
+    page.wait_for_function("() => window.sonatinaPlayer.currentTime >= 20")
     assert player(page, "currentTime") < 25
 
     # Speed 2x from 2 s: song time runs about twice as fast as the wall clock.
@@ -134,10 +94,10 @@ def test_new_user_walk(page, studio, tmp_path, song_speed):
 
     # Instrument: organ on every melodic channel, and the sound goes on.
     page.select_option("#player-instrument", "19")
-    page.wait_for_function("window.sonatinaPlayer.synth.midiChannels[0].patch.program === 19"
+    page.wait_for_function("() => window.sonatinaPlayer.synth.midiChannels[0].patch.program === 19"
                            " && window.sonatinaPlayer.analyserLevel() > 0.001", timeout=10_000)
     page.click("#player-play")
-    page.wait_for_function("!window.sonatinaPlayer.playing")
+    page.wait_for_function("() => !window.sonatinaPlayer.playing")
 
     # Downloads: the MIDI parses and lasts what was asked; the MP3 is a real MP3 of that length.
     with page.expect_download() as info:
@@ -163,7 +123,7 @@ def test_new_user_walk(page, studio, tmp_path, song_speed):
     assert page.text_content(f"{song_item} .song-title").strip() == title
     page.click(f"{song_item} [data-testid=quick-play]")
     page.wait_for_url(re.compile(r"/songs/\d+\?autoplay=1"))
-    page.wait_for_function("window.sonatinaPlayer && window.sonatinaPlayer.playing"
+    page.wait_for_function("() => window.sonatinaPlayer && window.sonatinaPlayer.playing"
                            " && window.sonatinaPlayer.currentTime > 0.5", timeout=60_000)
 
     # Delete it from its page; it leaves the dashboard and its page is gone.

@@ -25,7 +25,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import free_port
 from sonatina.web import create_app
 from webhelpers import AuthActions, generate
 
@@ -94,12 +94,6 @@ def make_song(auth, app, model_name):
 
 # ---------------------------------------------------------------- PostgreSQL
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
     """A throwaway PostgreSQL server (initdb + pg_ctl as the `postgres` user) on a free port."""
@@ -125,7 +119,7 @@ def postgres_url():
     if as_postgres:
         for path in (base, sockets):
             os.chown(path, pw.pw_uid, pw.pw_gid)
-    port = _free_port()
+    port = free_port()
     subprocess.run(as_postgres + [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                                   "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
     subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(base / "log"),

@@ -6,16 +6,14 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 from click.testing import CliRunner
 
+from helpers import free_port, sonatina_command
 from sonatina.cli import main
 from webhelpers import PASSWORD
 
@@ -28,24 +26,13 @@ def test_commands_are_registered():
     assert worker.exit_code == 0 and "--instance" in worker.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _sonatina() -> list[str]:
-    script = Path(sys.executable).with_name("sonatina")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sonatina"]
-
-
 def test_server_and_separate_worker(tmp_path, tiny_run):
-    instance, port = tmp_path / "instance", _free_port()
+    instance, port = tmp_path / "instance", free_port()
     env = {**os.environ, "SONATINA_MODELS": str(tiny_run)}
     env.pop("DATABASE_URL", None)
     env.pop("SONATINA_REDIS_URL", None)
     log = (tmp_path / "log.txt").open("w")
-    server = subprocess.Popen(_sonatina() + ["serve", "--port", str(port), "--instance", str(instance), "--no-worker"],
+    server = subprocess.Popen(sonatina_command() + ["serve", "--port", str(port), "--instance", str(instance), "--no-worker"],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     worker = None
     base = f"http://127.0.0.1:{port}"
@@ -71,7 +58,7 @@ def test_server_and_separate_worker(tmp_path, tiny_run):
         time.sleep(1.0)
         assert json.loads(opener.open(base + job["urls"]["self"]).read())["status"] == "queued"  # no worker yet
 
-        worker = subprocess.Popen(_sonatina() + ["worker", "--instance", str(instance)], env=env,
+        worker = subprocess.Popen(sonatina_command() + ["worker", "--instance", str(instance)], env=env,
                                   stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while (state := json.loads(opener.open(base + job["urls"]["self"]).read()))["status"] in ("queued", "running"):

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from helpers import free_port
 from sonatina.web import create_app, jobs
 from webhelpers import AuthActions, PASSWORD
 
@@ -51,18 +52,12 @@ def test_sqlite_queue_with_background_worker(app_config, model_name, instance):
     assert (instance / "queue.db").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def redis_url(tmp_path):
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is missing (Debian package redis-server; `make sysdeps` installs it)")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10

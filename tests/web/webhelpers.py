@@ -1,4 +1,5 @@
-"""Helpers the web tests share (a module of its own: `conftest` names clash across folders)."""
+"""Flask test-client helpers the web tests share: CSRF tokens, sign-up/log-in through the real
+forms, images. Helpers for real processes and every folder are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 from PIL import Image
 
-PASSWORD = "correct horse battery"
+from helpers import PASSWORD
 
 
 def csrf_token(client, url: str = "/login") -> str:

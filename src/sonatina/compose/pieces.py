@@ -17,15 +17,15 @@ from symusic import KeySignature, Score, TimeSignature
 from sonatina.data.corpus import load_score
 from sonatina.data.dataset import mode_index
 from sonatina.errors import SonatinaError, UnknownOptionError
+from sonatina.request import GenerationRequest
 from sonatina.music.instruments import instrument_name, resolve_instrument
 from sonatina.music.keys import key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
 from sonatina.compose.sample import SamplingConfig, finish_ending, sample_tokens
 from sonatina.data.tokens import decode, encode, prepare_score
 
-MAX_SECONDS = 600.0
-MAX_VARIATIONS = 16
 TICKS_PER_QUARTER = 480
+INFERRED_TEMPO = (40, 240)  # a primer's or genre's tempo is eased into this everyday range (not a user limit)
 
 
 @dataclass
@@ -45,24 +45,23 @@ class Piece:
         return path
 
 
-def _check_range(name: str, value: float, lo: float, hi: float) -> float:
-    if value is None or not lo <= float(value) <= hi:
-        raise SonatinaError(f"{name} must be between {lo:g} and {hi:g}, got {value}.")
-    return float(value)
-
-
-def compose(model: LoadedModel, *, seconds: float = 30.0, genre: str | None = None, tempo: float | None = None,
-            key: str | None = None, instrument: str | int | None = None, temperature: float = 1.0,
+def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | None = None, tempo: float | None = None,
+            key: str | None = None, instrument: str | int | None = None, temperature: float | None = None,
             top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-            primer: str | Path | Score | None = None, variations: int = 1, progress=None) -> list[Piece]:
-    seconds = _check_range("Length in seconds", seconds, 2, MAX_SECONDS)
-    variations = int(_check_range("Number of variations", variations, 1, MAX_VARIATIONS))
-    genre = model.default_genre if genre in (None, "") else str(genre).lower()
+            primer: str | Path | Score | None = None, variations: int | None = None, progress=None) -> list[Piece]:
+    """Compose `variations` pieces; every setting is checked (and defaulted) by GenerationRequest."""
+    asked = GenerationRequest.validate(
+        {"seconds": seconds, "genre": genre, "tempo": tempo, "key": key, "instrument": instrument,
+         "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed, "variations": variations},
+        only=("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations"))
+    seconds, tempo, variations, key = asked["seconds"], asked["tempo"], asked["variations"], asked["key"]
+    genre = None if asked["genre"] is None else asked["genre"].lower()
+    genre = model.default_genre if genre is None else genre
     if genre not in model.genres:
         raise UnknownOptionError(f"Model '{model.name}' knows no genre '{genre}'; it knows {', '.join(model.genres)}.")
     stats = model.card.get("genre_stats", {}).get(genre, {})
-    program = resolve_instrument(instrument)
-    sampling = SamplingConfig(float(temperature), top_k or None, top_p)
+    program = resolve_instrument(asked["instrument"])
+    sampling = SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"])
     target_key = parse_key(key) if key else None
 
     primer_ids, primer_info = None, None
@@ -72,13 +71,13 @@ def compose(model: LoadedModel, *, seconds: float = 30.0, genre: str | None = No
         primer_ids = encode(model.tokenizer, primer_info.score)
         if len(primer_ids) == 0:
             raise SonatinaError("The primer has no notes Sonatina can continue from.")
-    if tempo in (None, ""):
+    if tempo is None:
         tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
-        tempo = float(np.clip(tempo, 40, 240))
-    tempo = _check_range("Tempo (BPM)", tempo, 20, 300)
-    base_seed = int(seed) if seed not in (None, "") else secrets.randbelow(2**31)
+        tempo = float(np.clip(tempo, *INFERRED_TEMPO))
+    base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
 
-    seeds = [base_seed + i for i in range(variations)]
+    seed_room = GenerationRequest["seed"].maximum + 1  # variations' seeds stay valid seeds (to make again)
+    seeds = [(base_seed + i) % seed_room for i in range(variations)]
     keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
     target_beats = seconds * tempo / 60.0
     sequences = sample_tokens(model.net, model.vocab, model.genres.index(genre), [mode_index(m) for _, m in keys],

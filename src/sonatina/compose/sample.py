@@ -29,13 +29,12 @@ class SamplingConfig:
     top_k: int | None = None  # keep only the k most likely tokens
     top_p: float | None = None  # keep the smallest set of tokens whose probability reaches p
 
-    def __post_init__(self):
-        if not 0.05 <= self.temperature <= 5.0:
-            raise SonatinaError(f"Temperature must be between 0.05 and 5, got {self.temperature}.")
-        if self.top_k is not None and self.top_k < 1:
-            raise SonatinaError(f"top-k must be at least 1, got {self.top_k}.")
-        if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
-            raise SonatinaError(f"top-p must be in (0, 1], got {self.top_p}.")
+    def __post_init__(self):  # the bounds are GenerationRequest's, so every entry point says the same
+        from sonatina.request import GenerationRequest
+
+        self.temperature = GenerationRequest["temperature"].check(self.temperature, "text")
+        self.top_k = GenerationRequest["top_k"].check(self.top_k, "text")
+        self.top_p = GenerationRequest["top_p"].check(self.top_p, "text")
 
 
 # --- logits processors: [B, V] float arrays in, same shape out; -inf means "never" ---

@@ -134,6 +134,8 @@ def _register_error_pages(app: Flask) -> None:
     def _http_error(exc):
         messages = {404: "There is nothing here (or it is not yours).", 405: "That action is not allowed here."}
         message = messages.get(exc.code, exc.description)
+        # a 405 names the methods that are allowed (RFC 9110); the handler must not drop it
+        headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else {}
         if _wants_json():
-            return jsonify(error=message), exc.code
-        return render_template("errors/error.html", code=exc.code, message=message), exc.code
+            return jsonify(error=message), exc.code, headers
+        return render_template("errors/error.html", code=exc.code, message=message), exc.code, headers

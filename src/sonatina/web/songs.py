@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
+from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError  # noqa: F401
 from sonatina.web import storage
 from sonatina.web.extensions import db
 from sonatina.web.models import Job, Song
@@ -86,63 +86,28 @@ def key_choices() -> list[str]:
 
 # ---------------------------------------------------------------- settings
 
-def _number(raw, name, kind, low, high, *, default=None):
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except (TypeError, ValueError):
-        raise BadInputError(f"{name} must be a number, not {raw!r}.") from None
-    if kind is float and value != value:  # NaN
-        raise BadInputError(f"{name} must be a number.")
-    if not low <= value <= high:
-        raise BadInputError(f"{name} must be between {low} and {high}, not {value}.")
-    return value
+def check_params(raw: dict, source: str = "text") -> dict:
+    """Turn what a form ("text") or API client ("json") sent into compose() arguments, or raise
+    one clear error. Types and bounds are GenerationRequest's; here only what this server offers."""
+    from sonatina.request import GenerationRequest, SettingError
 
-
-def check_params(raw: dict) -> dict:
-    """Turn what a form or API client sent into compose() arguments, or raise one clear error."""
-    config = current_app.config
+    if isinstance(raw, dict) and "primer" in raw:
+        raise SettingError("primer", "Send the primer as a file in multipart form data.")
+    params = GenerationRequest.validate(raw, source, only=WEB_SETTINGS)
     known = {m["name"]: m for m in models()}
-    model = (raw.get("model") or "default").strip()
+    model = params["model"]
     if model not in known:
         names = ", ".join(sorted(known)) or "none installed"
-        raise UnknownOptionError(f"Unknown model '{model}'; choose one of: {names}.")
-    genre = (raw.get("genre") or "").strip() or None
+        raise SettingError("model", f"Unknown model '{model}'; choose one of: {names}.")
     genres = known[model].get("genres") or []
-    if genre is not None and genre not in genres:
+    if params["genre"] is not None and params["genre"] not in genres:
         offered = ", ".join(genres) or "none (this model has no genres)"
-        raise UnknownOptionError(f"Model '{model}' has no genre '{genre}'; choose one of: {offered}.")
-    key = (raw.get("key") or "").strip() or None
-    if key is not None:
-        try:
-            from sonatina.music.keys import parse_key
-        except ImportError:
-            pass
-        else:
-            parse_key(key)  # raises UnknownOptionError with a clear sentence
-    instrument = raw.get("instrument")
-    if instrument in (None, ""):
-        instrument = None
-    else:
-        from sonatina.music.instruments import resolve_instrument
+        raise SettingError("genre", f"Model '{model}' has no genre '{params['genre']}'; choose one of: {offered}.")
+    return params
 
-        if isinstance(instrument, str) and instrument.strip().isdigit():
-            instrument = int(instrument)
-        instrument = resolve_instrument(instrument)
-    return {
-        "model": model,
-        "genre": genre,
-        "seconds": _number(raw.get("seconds"), "Length (seconds)", float, 5, config["MAX_SECONDS"], default=30.0),
-        "tempo": _number(raw.get("tempo"), "Tempo (BPM)", float, 30, 300),
-        "key": key,
-        "instrument": instrument,
-        "temperature": _number(raw.get("temperature"), "Temperature", float, 0.05, 3.0, default=1.0),
-        "top_k": _number(raw.get("top_k"), "Top-k", int, 1, 10_000),
-        "top_p": _number(raw.get("top_p"), "Top-p", float, 0.01, 1.0),
-        "seed": _number(raw.get("seed"), "Seed", int, 0, 2**32 - 1),
-        "variations": _number(raw.get("variations"), "Number of variations", int, 1, config["MAX_VARIATIONS"], default=1),
-    }
+
+WEB_SETTINGS = ("model", "genre", "seconds", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed",
+                "variations")  # the primer comes as an uploaded file, see save_primer
 
 
 # ---------------------------------------------------------------- primer uploads
