@@ -82,18 +82,6 @@ def sonatina_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "sonatina"]
 
 
-def wait_for_port(port: int, timeout: float = 10.0) -> bool:
-    """True once something accepts connections on 127.0.0.1:port, False after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 class Studio:
     """`sonatina serve` on a free loopback port with its own instance folder (SQLite database,
     files, queue), started and answering "/" when the constructor returns. Use as a context
