@@ -78,7 +78,7 @@ def test_generate_poll_list_get_rename_download_delete(app, client, auth, model_
 def test_generate_refuses_bad_input_with_one_sentence(app, client, auth, model_name):
     headers = token_for(client, auth)
     cases = [
-        ({"model": model_name, "seconds": "forever"}, "Length (seconds) must be a number"),
+        ({"model": model_name, "seconds": "forever"}, "Length in seconds must be a number"),
         ({"model": model_name, "variations": 50}, "Number of variations must be between 1 and 8"),
         ({"model": model_name, "genre": "polka"}, "has no genre 'polka'"),
     ]

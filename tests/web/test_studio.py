@@ -67,7 +67,7 @@ def test_variations_make_several_songs_with_consecutive_seeds(app, client, auth,
 def test_bad_settings_get_one_clear_sentence_and_no_job(app, client, auth, model_name):
     auth.signup()
     cases = {
-        "seconds": ("9999", "Length (seconds) must be between 5 and 600"),
+        "seconds": ("9999", "Length in seconds must be between 5 and 600"),
         "genre": ("polka", f"Model '{model_name}' has no genre 'polka'"),
         "model": ("nonexistent", "Unknown model 'nonexistent'"),
         "key": ("H major", "Unknown key 'H major'"),
@@ -102,7 +102,7 @@ def test_malformed_and_oversized_primers_are_refused_and_not_stored(app, client,
     big = generate(auth, model_name, primer=(io.BytesIO(b"\0" * (3 * 1024 * 1024)), "big.mid"))
     assert big.status_code == 400 and "larger than 2 MB" in big.get_data(as_text=True)
     wrong = generate(auth, model_name, primer=(io.BytesIO(b"hello"), "notes.txt"))
-    assert wrong.status_code == 400 and "must be a MIDI, MusicXML or ABC file" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "The primer must be a MIDI" in wrong.get_data(as_text=True)
     assert stored(app) == []
     with app.app_context():
         assert db.session.scalar(select(Job)) is None

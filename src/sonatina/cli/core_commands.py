@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from sonatina.cli.common import emit, json_option, user_errors
-from sonatina.model.lstm import PRESETS
+from sonatina.errors import SonatinaError
+from sonatina.request import GenerationRequest
+from sonatina.model.checkpoint import PRESETS
 
 
 @click.command()
@@ -65,45 +67,75 @@ def _numbered(path: Path, index: int, count: int) -> Path:
     return path if count == 1 else path.with_name(f"{path.stem}-{index}{path.suffix}")
 
 
+MIDI_OUT_SUFFIXES = (".mid", ".midi")
+
+
+def _request_options(spec):
+    """One click option per setting of a RequestSpec: help, default and bounds come from the spec.
+    Values arrive as text and spec.validate() judges them, so the CLI says what the web says."""
+    def decorate(command):
+        for setting in reversed(list(spec)):
+            words = setting.help + (f" ({setting.range_text()})" if setting.range_text() else "")
+            if setting.default is not None:
+                words += f"  [default: {setting.default_text()}]"
+            kind = click.Path(dir_okay=False) if setting.kind == "file" else None
+            metavar = {"integer": "INTEGER", "number": "NUMBER", "file": "FILE"}.get(setting.kind, "TEXT")
+            command = click.option(setting.flag, setting.name, type=kind, metavar=metavar, help=words)(command)
+        return command
+    return decorate
+
+
+def _output_paths(out: Path, audio: str | None, variations: int, primer: str | None) -> list[tuple[Path, Path | None]]:
+    """(MIDI path, audio path) per piece, or one sentence when a path would write the wrong kind of
+    file or two files (or a file and the primer) would share a path."""
+    if out.suffix.lower() not in MIDI_OUT_SUFFIXES:
+        hint = f"; for audio add --audio {out.suffix.lower()[1:]}, which writes it beside the MIDI" \
+            if out.suffix.lower() in (".mp3", ".wav", ".flac") else ""
+        raise SonatinaError(f"--out names the MIDI file, so it must end in .mid or .midi, not '{out.name}'{hint}.")
+    paths = [(midi, midi.with_suffix(f".{audio}") if audio else None)
+             for midi in (_numbered(out, i, variations) for i in range(1, variations + 1))]
+    taken = set()
+    for path in (p for pair in paths for p in pair if p is not None):
+        if primer and path.resolve() == Path(primer).resolve():
+            raise SonatinaError(f"Writing '{path}' would overwrite the primer; choose another --out.")
+        if path.resolve() in taken:
+            raise SonatinaError(f"Two outputs would share the path '{path}'; choose another --out.")
+        taken.add(path.resolve())
+    return paths
+
+
 @click.command()
-@click.option("--model", default="default", show_default=True, help="Shipped model name, checkpoint file or run folder.")
-@click.option("--genre", help="Style to compose in (see `sonatina models`).")
-@click.option("--seconds", type=float, required=True, help="Length of each piece.")
-@click.option("--tempo", type=float, help="Beats per minute (default: typical for the genre or the primer).")
-@click.option("--key", help="e.g. 'D minor', 'F# major' (default: drawn from the seed).")
-@click.option("--instrument", help="GM name or program number (default: piano).")
-@click.option("--temperature", type=float, default=1.0, show_default=True)
-@click.option("--top-k", type=int, help="Sample only from the K most likely tokens.")
-@click.option("--top-p", type=float, help="Sample from the smallest set of tokens with probability >= P.")
-@click.option("--seed", type=int, help="Same seed and settings, same piece.")
-@click.option("--primer", type=click.Path(dir_okay=False), help="MIDI/MusicXML/ABC file to continue.")
-@click.option("--variations", type=int, default=1, show_default=True, help="Pieces to compose (seeds seed, seed+1, ...).")
+@_request_options(GenerationRequest)
 @click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]), help="Also render audio beside each MIDI.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.mid (numbered -1, -2... for variations).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="FILE.mid (numbered -1, -2... for variations; audio goes beside it as FILE.mp3 etc.).")
 @json_option
 @user_errors
-def generate(model, out, audio, as_json, **options):
+def generate(out, audio, as_json, **options):
     """Compose new music and write it as standard MIDI."""
     from sonatina import api
 
+    settings = GenerationRequest.validate(options)  # every bound checked before anything is loaded
+    outputs = _output_paths(Path(out), audio, settings["variations"], settings["primer"])
     started = time.monotonic()
-    pieces = api.compose(model, **options)
+    pieces = api.compose(settings.pop("model"), **settings)
     elapsed = time.monotonic() - started
-    out = Path(out)
     files = []
-    for i, piece in enumerate(pieces, start=1):
-        path = piece.write_midi(_numbered(out, i, len(pieces)))
+    for piece, (midi, sound) in zip(pieces, outputs):
+        path = piece.write_midi(midi)
         entry = {"midi": str(path), "seconds": round(piece.duration_s, 3), "notes": piece.score.note_num(),
                  "seed": piece.seed, "settings": piece.settings}
-        if audio:
+        if sound:
             from sonatina.audio.synth import render
 
-            entry["audio"] = render(piece.score, path.with_suffix(f".{audio}"))["path"]
+            entry["audio"] = render(piece.score, sound)["path"]
         files.append(entry)
-    names = ", ".join(f["midi"] for f in files)
-    emit({"files": files, "compose_seconds": round(elapsed, 3)}, as_json,
-         f"Wrote {names} ({files[0]['seconds']:.1f} s, {pieces[0].settings['key']}, "
-         f"{pieces[0].settings['tempo']:g} BPM, seed {pieces[0].seed}).")
+    described = "; ".join(
+        f"{Path(f['midi']).name}{' and ' + Path(f['audio']).name if f.get('audio') else ''} "
+        f"({f['seconds']:.1f} s, {f['settings']['key']}, {f['settings']['tempo']:g} BPM, seed {f['seed']})"
+        for f in files)
+    folder = Path(files[0]["midi"]).parent
+    emit({"files": files, "compose_seconds": round(elapsed, 3)}, as_json, f"Wrote {described} in {folder}.")
 
 
 @click.command()

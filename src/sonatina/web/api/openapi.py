@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sonatina import __version__
+from sonatina.request import KEY_PATTERN, GenerationRequest, instrument_names
+from sonatina.web.songs import WEB_SETTINGS
 
 
 def _ref(name: str) -> dict:
@@ -20,23 +22,64 @@ ERRORS = {
 }
 
 SONG_ID = {"name": "song_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-GENERATE_PROPERTIES = {
-    "model": {"type": "string", "default": "default", "description": "A name from GET /api/models."},
-    "genre": {"type": ["string", "null"], "description": "One of the model's genres."},
-    "seconds": {"type": "number", "minimum": 5, "default": 30, "description": "Target length."},
-    "tempo": {"type": ["number", "null"], "minimum": 30, "maximum": 300, "description": "Beats per minute."},
-    "key": {"type": ["string", "null"], "examples": ["D minor", "F# major"]},
-    "instrument": {"type": ["string", "integer", "null"], "description": "GM program 0-127 or a name like 'strings'."},
-    "temperature": {"type": "number", "minimum": 0.05, "maximum": 3, "default": 1.0},
-    "top_k": {"type": ["integer", "null"], "minimum": 1},
-    "top_p": {"type": ["number", "null"], "minimum": 0.01, "maximum": 1},
-    "seed": {"type": ["integer", "null"], "minimum": 0, "description": "Same seed and settings give the same piece."},
-    "variations": {"type": "integer", "minimum": 1, "maximum": 8, "default": 1},
-}
+TIMESTAMP = {"type": "string", "format": "date-time"}
 
 
-def openapi_document() -> dict:
+def _setting_schema(setting, source: str, choices: list | None) -> dict:
+    """One GenerationRequest setting as JSON Schema. JSON takes null for "the default"; a
+    multipart form leaves the field out (or, for names, sends it empty)."""
+    if setting.kind == "instrument":
+        variants = [{"type": "integer", "minimum": 0, "maximum": 127}, {"type": "string", "enum": instrument_names()}]
+    elif setting.kind in ("integer", "number"):
+        variants = [{"type": setting.kind, **{k: v for k, v in (("minimum", setting.minimum),
+                                                                 ("maximum", setting.maximum)) if v is not None}}]
+    elif choices is not None:
+        variants = [{"type": "string", "enum": list(choices)}]
+    elif setting.kind == "key":
+        variants = [{"type": "string", "pattern": KEY_PATTERN, "examples": list(setting.examples)}]
+    else:
+        variants = [{"type": "string", "minLength": 1}]
+    variants.append({"type": "null"} if source == "json" else {"type": "string", "enum": [""]})
+    schema = {"anyOf": variants, "description": setting.help}
+    if setting.default is not None:
+        schema["default"] = setting.default
+    return schema
+
+
+def generate_request_schema(models: list[dict], source: str = "json") -> dict:
+    """GenerateRequest from GenerationRequest and the models this server offers: a genre must
+    belong to the chosen model (or to 'default' when no model is named)."""
+    genres = {m["name"]: list(m.get("genres") or []) for m in models}
+    every_genre = sorted({g for gs in genres.values() for g in gs})
+    choices = {"model": sorted(genres), "genre": every_genre}
+    properties = {name: _setting_schema(GenerationRequest[name], source, choices.get(name))
+                  for name in WEB_SETTINGS}
+    unset = {"type": "null"} if source == "json" else {"enum": [""]}
+    pairs = [{"required": ["model"], "properties": {"model": {"const": name},
+                                                    "genre": {"anyOf": [{"enum": gs}, unset]}}}
+             for name, gs in genres.items()]
+    default = GenerationRequest["model"].default
+    if default in genres:  # no model named: the default model's genres
+        pairs.append({"properties": {"model": unset, "genre": {"anyOf": [{"enum": genres[default]}, unset]}}})
+    schema = {"type": "object", "properties": properties, "additionalProperties": False, "anyOf": pairs}
+    if source == "multipart":
+        schema["properties"]["primer"] = {"type": "string", "format": "binary", "description": (
+            f"{GenerationRequest['primer'].help} MIDI/MusicXML/ABC up to 2 MB, audio up to 15 MB.")}
+    return schema
+
+
+def openapi_document(models: list[dict]) -> dict:
+    """The whole document; `models` are the ones offered (their names and genres are in the schema)."""
+    from sonatina.web.api.routes import MAX_PAGE, MAX_PER_PAGE, TITLE_MAX, TOKEN_NAME_MAX
+
+    def song_op(summary, ok, **extra):
+        return {"summary": summary, "parameters": [SONG_ID], "responses": {**ok, **ERRORS}, **extra}
+
+    song_links = {name: {"operationId": op, "parameters": {"song_id": "$response.body#/id"}}
+                  for name, op in (("GetSong", "getSong"), ("RenameSong", "renameSong"), ("MakeAgain", "makeAgain"),
+                                   ("Download", "downloadSong"), ("DeleteSong", "deleteSong"))}
+    job_link = {"GetJob": {"operationId": "getJob", "parameters": {"job_id": "$response.body#/id"}}}
+    text = {"type": "string", "minLength": 1}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -45,63 +88,92 @@ def openapi_document() -> dict:
             "description": (
                 "Generate music, follow jobs and manage your songs. Authenticate with "
                 "`Authorization: Bearer <token>` (create a token on your account page or with "
-                "POST /api/token). Browser sessions may call it too, sending `X-CSRFToken` on writes."
+                "`POST /api/token`). Browser sessions may call it too, sending `X-CSRFToken` on writes."
             ),
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {
             "/api/token": {"post": {
-                "summary": "Exchange a username and password for an API token",
+                "operationId": "issueToken",
+                "summary": "Exchange a username (or email) and password for an API token",
                 "security": [],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"},
-                                   "name": {"type": "string", "description": "A label for the token."}}}}}},
-                "responses": {"201": _json({"type": "object", "properties": {"token": {"type": "string"}, "name": {"type": "string"}}}, "The token (shown once)."),
-                              "401": ERRORS["401"], "429": _json(_ref("Error"), "Too many failed attempts.")},
+                    "properties": {"username": text, "password": text,
+                                   "name": {"type": "string", "maxLength": TOKEN_NAME_MAX,
+                                            "description": "A label for the token."}}}}}},
+                "responses": {"201": _json({"type": "object", "required": ["token", "name"], "properties": {
+                    "token": {"type": "string"}, "name": {"type": "string"}}}, "The token (shown once)."),
+                              "400": ERRORS["400"], "401": _json(_ref("Error"), "Wrong username or password."),
+                              "429": _json(_ref("Error"), "Too many failed attempts.")},
             }},
-            "/api/me": {"get": {"summary": "The authenticated user", "responses": {"200": _json({"type": "object"}, "Profile."), "401": ERRORS["401"]}}},
-            "/api/models": {"get": {"summary": "Models and their genres", "responses": {"200": _json({"type": "object"}, "Models."), "401": ERRORS["401"]}}},
-            "/api/instruments": {"get": {"summary": "General MIDI instruments", "responses": {"200": _json({"type": "object"}, "Programs 0-127."), "401": ERRORS["401"]}}},
+            "/api/me": {"get": {"operationId": "me", "summary": "The authenticated user", "responses": {
+                "200": _json({"type": "object", "properties": {
+                    "id": {"type": "integer"}, "username": {"type": "string"}, "email": {"type": "string"},
+                    "bio": {"type": ["string", "null"]}, "songs": {"type": "integer"}, "created_at": TIMESTAMP}},
+                    "Profile."), "401": ERRORS["401"]}}},
+            "/api/models": {"get": {"operationId": "listModels", "summary": "Models and their genres", "responses": {
+                "200": _json({"type": "object", "properties": {"models": {"type": "array", "items": {
+                    "type": "object", "properties": {"name": {"type": "string"},
+                                                     "genres": {"type": "array", "items": {"type": "string"}}}}}}},
+                             "Models."), "401": ERRORS["401"]}}},
+            "/api/instruments": {"get": {"operationId": "listInstruments", "summary": "General MIDI instruments",
+                                         "responses": {"200": _json({"type": "object"}, "Programs 0-127."),
+                                                       "401": ERRORS["401"]}}},
             "/api/generate": {"post": {
+                "operationId": "generate",
                 "summary": "Start a generation job",
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": _ref("GenerateRequest")},
-                    "multipart/form-data": {"schema": {"allOf": [_ref("GenerateRequest"), {"type": "object", "properties": {
-                        "primer": {"type": "string", "format": "binary", "description": "MIDI/MusicXML/ABC (2 MB) or audio when transcription is installed."}}}]}},
+                    "multipart/form-data": {"schema": generate_request_schema(models, "multipart")},
                 }},
-                "responses": {"202": _json(_ref("Job"), "Queued (poll the job)."), **ERRORS},
+                "responses": {"202": {**_json(_ref("Job"), "Queued (poll the job)."), "links": job_link},
+                              "413": _json(_ref("Error"), "The primer is too large."), **ERRORS},
             }},
             "/api/jobs/{job_id}": {"get": {
+                "operationId": "getJob",
                 "summary": "A job's status, progress and songs",
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _json(_ref("Job"), "The job."), **ERRORS},
             }},
             "/api/songs": {"get": {
+                "operationId": "listSongs",
                 "summary": "Your songs, newest first",
-                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "default": 1}},
-                               {"name": "per_page", "in": "query", "schema": {"type": "integer", "default": 10, "maximum": 100}}],
+                "parameters": [
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                               "default": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": MAX_PER_PAGE, "default": 10}}],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "songs": {"type": "array", "items": _ref("Song")}, "page": {"type": "integer"},
                     "per_page": {"type": "integer"}, "total": {"type": "integer"}}}, "A page of songs."), **ERRORS},
             }},
             "/api/songs/{song_id}": {
-                "get": {"summary": "One song", "parameters": [SONG_ID], "responses": {"200": _json(_ref("Song"), "The song."), **ERRORS}},
-                "patch": {"summary": "Rename a song", "parameters": [SONG_ID],
-                          "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string", "maxLength": 120}}}}}},
-                          "responses": {"200": _json(_ref("Song"), "The renamed song."), **ERRORS}},
-                "delete": {"summary": "Delete a song and its files", "parameters": [SONG_ID], "responses": {"204": {"description": "Deleted."}, **ERRORS}},
+                "get": song_op("One song", {"200": {**_json(_ref("Song"), "The song."), "links": song_links}},
+                               operationId="getSong"),
+                "patch": song_op("Rename a song", {"200": _json(_ref("Song"), "The renamed song.")},
+                                 operationId="renameSong", requestBody={"required": True, "content": {
+                                     "application/json": {"schema": {
+                                         "type": "object", "required": ["title"], "properties": {"title": {
+                                             "type": "string", "maxLength": TITLE_MAX, "pattern": "\\S",
+                                             "description": "Spaces are collapsed; it cannot be blank."}}}}}}),
+                "delete": song_op("Delete a song and its files", {"204": {"description": "Deleted."}},
+                                  operationId="deleteSong"),
             },
-            "/api/songs/{song_id}/again": {"post": {
-                "summary": "Make a song again (same seed) or vary it (new seed)", "parameters": [SONG_ID],
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"same_seed": {"type": "boolean", "default": True}}}}}},
-                "responses": {"202": _json(_ref("Job"), "Queued."), **ERRORS},
-            }},
+            "/api/songs/{song_id}/again": {"post": song_op(
+                "Make a song again (same seed) or vary it (new seed)",
+                {"202": {**_json(_ref("Job"), "Queued."), "links": job_link}}, operationId="makeAgain",
+                requestBody={"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"same_seed": {"type": "boolean", "default": True}}}}}})},
             "/api/songs/{song_id}/download/{fmt}": {"get": {
+                "operationId": "downloadSong",
                 "summary": "Download MIDI, WAV or MP3 (audio is rendered on first request)",
-                "parameters": [SONG_ID, {"name": "fmt", "in": "path", "required": True, "schema": {"enum": ["midi", "wav", "mp3"]}}],
-                "responses": {"200": {"description": "The file.", "content": {"audio/midi": {}, "audio/wav": {}, "audio/mpeg": {}}},
+                "parameters": [SONG_ID, {"name": "fmt", "in": "path", "required": True,
+                                         "schema": {"type": "string", "enum": ["midi", "wav", "mp3"]}}],
+                "responses": {"200": {"description": "The file.", "content": {"audio/midi": {}, "audio/wav": {},
+                                                                              "audio/mpeg": {}}},
                               "503": _json(_ref("Error"), "Audio rendering unavailable."), **ERRORS},
             }},
         },
@@ -109,17 +181,16 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-                "GenerateRequest": {"type": "object", "properties": GENERATE_PROPERTIES},
-                "Song": {"type": "object", "properties": {
+                "GenerateRequest": generate_request_schema(models, "json"),
+                "Song": {"type": "object", "required": ["id", "title", "created_at"], "properties": {
                     "id": {"type": "integer"}, "title": {"type": "string"}, "model": {"type": "string"},
                     "genre": {"type": ["string", "null"]}, "duration_s": {"type": "number"}, "seed": {"type": "integer"},
                     "settings": {"type": "object", "description": "Every resolved parameter that made the song."},
-                    "created_at": {"type": "string", "format": "date-time"}, "job_id": {"type": ["string", "null"]},
-                    "urls": {"type": "object"}}},
-                "Job": {"type": "object", "properties": {
+                    "created_at": TIMESTAMP, "job_id": {"type": ["string", "null"]}, "urls": {"type": "object"}}},
+                "Job": {"type": "object", "required": ["id", "status", "created_at"], "properties": {
                     "id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},
                     "progress": {"type": "number"}, "error": {"type": ["string", "null"]}, "params": {"type": "object"},
-                    "created_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
+                    "created_at": TIMESTAMP, "finished_at": {"anyOf": [TIMESTAMP, {"type": "null"}]},
                     "songs": {"type": "array", "items": _ref("Song")}, "urls": {"type": "object"}}},
             },
         },

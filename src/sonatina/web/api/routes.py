@@ -8,6 +8,7 @@ anything that changes data (the blueprint is exempt from form CSRF, not from CSR
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
@@ -22,6 +23,11 @@ from sonatina.web.downloads import send_song_file
 from sonatina.web.models import ApiToken, User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_PAGE = 1_000_000  # far past any library; keeps OFFSET inside what databases can hold
+MAX_PER_PAGE = 100
+TITLE_MAX = 120
+TOKEN_NAME_MAX = 80
 
 
 def _unauthorized():
@@ -53,8 +59,16 @@ def auth_required(view):
     return wrapper
 
 
+def _timestamp(moment) -> str | None:
+    """ISO 8601 with its offset: SQLite hands datetimes back naive, and they were stored as UTC."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
 def _song_json(song) -> dict:
     data = song.to_dict()
+    data["created_at"] = _timestamp(song.created_at)
     data["urls"] = {
         "self": url_for("api.get_song", song_id=song.id),
         "page": url_for("library.song", song_id=song.id),
@@ -66,8 +80,7 @@ def _song_json(song) -> dict:
 def _job_json(job) -> dict:
     return {
         "id": job.id, "status": job.status, "progress": round(job.progress, 3), "error": job.error,
-        "params": job.params, "created_at": job.created_at.isoformat(),
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "params": job.params, "created_at": _timestamp(job.created_at), "finished_at": _timestamp(job.finished_at),
         "songs": [_song_json(s) for s in job.songs],
         "urls": {"self": url_for("api.get_job", job_id=job.id), "page": url_for("studio.job", job_id=job.id)},
     }
@@ -75,29 +88,37 @@ def _job_json(job) -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(songs.models()))
 
 
 @bp.get("/docs")
 def docs():
-    return render_template("api/docs.html", spec=openapi_document())
+    return render_template("api/docs.html", spec=openapi_document(songs.models()))
+
+
+def _json_object(message: str) -> dict:
+    """The request body as a JSON object, or one sentence: never a guess from a malformed body."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(data, dict):
+        raise BadInputError(message)
+    return data
 
 
 @bp.post("/token")
 def issue_token():
-    data = request.get_json(silent=True) or {}
-    name, password = str(data.get("username") or ""), str(data.get("password") or "")
-    if not name or not password:
+    data = _json_object("Send a JSON object with 'username' and 'password'.")
+    name, password, label = data.get("username"), data.get("password"), data.get("name", "script")
+    if not (isinstance(name, str) and isinstance(password, str) and name and password):
         raise BadInputError("Send a JSON object with 'username' and 'password'.")
-    if security.login_blocked(request.remote_addr, name):
-        return jsonify(error="Too many failed logins; wait a minute and try again."), 429
-    user = db.session.scalar(select(User).where(or_(func.lower(User.username) == name.lower(),
-                                                    func.lower(User.email) == name.lower())))
-    if user is None or not security.check_password(user.password_hash, password):
-        security.record_failure(request.remote_addr, name)
+    if not isinstance(label, str) or len(label) > TOKEN_NAME_MAX:
+        raise BadInputError(f"The token's 'name' must be text of at most {TOKEN_NAME_MAX} characters.")
+    try:
+        user = security.authenticate(request.remote_addr, name, password)
+    except security.TooManyLogins as exc:
+        return jsonify(error=str(exc)), 429
+    if user is None:
         return jsonify(error="Wrong username or password."), 401
-    security.clear_failures(request.remote_addr, name)
-    row, token = ApiToken.issue(user, str(data.get("name") or "script")[:80])
+    row, token = ApiToken.issue(user, label or "script")
     db.session.add(row)
     db.session.commit()
     return jsonify(token=token, name=row.name), 201
@@ -108,7 +129,7 @@ def issue_token():
 def me():
     user = g.api_user
     return jsonify(id=user.id, username=user.username, email=user.email, bio=user.bio,
-                   songs=len(user.songs), created_at=user.created_at.isoformat())
+                   songs=len(user.songs), created_at=_timestamp(user.created_at))
 
 
 @bp.get("/models")
@@ -130,11 +151,10 @@ def instruments():
 def generate():
     if request.mimetype == "multipart/form-data":
         raw, upload = request.form.to_dict(), request.files.get("primer")
+        params = songs.check_params(raw, "text")
     else:
-        raw, upload = request.get_json(silent=True), None
-        if not isinstance(raw, dict):
-            raise BadInputError("Send the settings as a JSON object (or multipart form data with a primer file).")
-    params = songs.check_params(raw)
+        raw = _json_object("Send the settings as a JSON object (or multipart form data with a primer file).")
+        params, upload = songs.check_params(raw, "json"), None
     primer = songs.save_primer(upload)
     try:
         job = songs.new_job(g.api_user.id, params, primer)
@@ -154,14 +174,20 @@ def get_job(job_id: str):
     return jsonify(_job_json(job))
 
 
+def _query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,12}", raw) or not low <= int(raw) <= high:
+        raise BadInputError(f"'{name}' must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
 @bp.get("/songs")
 @auth_required
 def list_songs():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(100, max(1, int(request.args.get("per_page", current_app.config["SONGS_PER_PAGE"]))))
-    except ValueError:
-        raise BadInputError("'page' and 'per_page' must be whole numbers.") from None
+    page = _query_int("page", 1, 1, MAX_PAGE)
+    per_page = _query_int("per_page", current_app.config["SONGS_PER_PAGE"], 1, MAX_PER_PAGE)
     rows, total = songs.song_page(g.api_user.id, page, per_page)
     return jsonify(songs=[_song_json(s) for s in rows], page=page, per_page=per_page, total=total)
 
@@ -183,10 +209,13 @@ def get_song(song_id: int):
 @auth_required
 def update_song(song_id: int):
     song = _own_song(song_id)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or "title" not in data:
-        raise BadInputError("Send a JSON object with the new 'title'.")
-    songs.rename(song, str(data["title"]))
+    data = _json_object("Send a JSON object with the new 'title'.")
+    title = data.get("title")
+    if not isinstance(title, str):
+        raise BadInputError("Send a JSON object with the new 'title' as text.")
+    if len(title) > TITLE_MAX:  # counted as sent, as the schema's maxLength counts it
+        raise BadInputError(f"The title is longer than {TITLE_MAX} characters.")
+    songs.rename(song, title)
     return jsonify(_song_json(song))
 
 
@@ -201,8 +230,12 @@ def delete_song(song_id: int):
 @auth_required
 def again(song_id: int):
     """Re-run a song's settings: {"same_seed": true} makes it again, false varies it."""
-    data = request.get_json(silent=True) or {}
-    job = songs.again(_own_song(song_id), same_seed=bool(data.get("same_seed", True)))
+    song = _own_song(song_id)
+    data = _json_object("Send a JSON object like {\"same_seed\": true}, or no body.") if request.get_data() else {}
+    same_seed = data.get("same_seed", True)
+    if not isinstance(same_seed, bool) or set(data) - {"same_seed"}:
+        raise BadInputError("The body may only hold 'same_seed': true or false.")
+    job = songs.again(song, same_seed=same_seed)
     return jsonify(_job_json(songs.owned_job(g.api_user.id, job.id))), 202
 
 

@@ -29,10 +29,13 @@ def index():
 
 
 def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
+    """?page= as a page to show: junk gives the first, a 30-digit number the last one a database
+    can reach (an OFFSET must fit in 64 bits), never an overflow."""
+    raw = request.args.get("page", "1").strip()
+    if not raw.isascii() or not raw.isdigit():
         return 1
+    last = 1_000_000
+    return max(1, min(int(raw), last)) if len(raw) <= 7 else last
 
 
 @bp.get("/dashboard")

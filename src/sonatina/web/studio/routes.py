@@ -2,33 +2,46 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DecimalField, IntegerField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import SelectField, StringField
 
 from sonatina.errors import SonatinaError
+from sonatina.request import GenerationRequest, SettingError
 from sonatina.web import songs, storage
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
+NUMBER_SETTINGS = ("seconds", "tempo", "temperature", "variations", "seed", "top_k", "top_p")
+
+
+def _choice(name: str) -> SelectField:
+    return SelectField(GenerationRequest[name].label, validate_choice=False)
+
+
+def _number(name: str) -> StringField:
+    # Text, not IntegerField/DecimalField: GenerationRequest judges every value, so the form, the CLI
+    # and the API refuse the same input with the same sentence.
+    setting = GenerationRequest[name]
+    return StringField(setting.label, default=setting.default_text(), description=setting.help)
+
 
 class GenerateForm(FlaskForm):
-    # Choices are filled per request; check_params() is the one place values are judged.
-    model = SelectField("Model", validate_choice=False)
-    genre = SelectField("Style", validate_choice=False)
-    seconds = IntegerField("Length (seconds)", default=30, validators=[Optional()])
-    tempo = IntegerField("Tempo (BPM)", validators=[Optional()])
-    key = SelectField("Key", validate_choice=False)
-    instrument = SelectField("Instrument", validate_choice=False)
-    temperature = DecimalField("Temperature", default=1.0, places=2, validators=[Optional()])
-    variations = IntegerField("Variations", default=1, validators=[Optional(), NumberRange(1, 8)])
-    seed = IntegerField("Seed (optional)", validators=[Optional()])
-    top_k = IntegerField("Top-k (optional)", validators=[Optional()])
-    top_p = DecimalField("Top-p (optional)", places=2, validators=[Optional()])
-    primer = FileField("Primer (optional)")
+    # Choices are filled per request; labels, defaults and bounds come from GenerationRequest.
+    model = _choice("model")
+    genre = _choice("genre")
+    seconds = _number("seconds")
+    tempo = _number("tempo")
+    key = _choice("key")
+    instrument = _choice("instrument")
+    temperature = _number("temperature")
+    variations = _number("variations")
+    seed = _number("seed")
+    top_k = _number("top_k")
+    top_p = _number("top_p")
+    primer = FileField(GenerationRequest["primer"].label)
 
 
 def _fill_choices(form: GenerateForm, available: list[dict]) -> None:
@@ -53,12 +66,14 @@ def generate():
     if form.validate_on_submit():
         primer = None
         try:
-            params = songs.check_params({name: field.data for name, field in form._fields.items()})
+            params = songs.check_params({name: form[name].data for name in songs.WEB_SETTINGS})
             primer = songs.save_primer(form.primer.data)
             job = songs.new_job(current_user.id, params, primer)
         except SonatinaError as exc:
             storage.delete(primer)
             flash(str(exc), "error")
+            if isinstance(exc, SettingError) and exc.setting in form:
+                form[exc.setting].errors = [str(exc)]  # highlight the field too
             return _form_page(form, available, 400)
         return redirect(url_for("studio.job", job_id=job.id))
     if form.errors:
@@ -67,9 +82,9 @@ def generate():
 
 
 def _form_page(form, available, status):
-    return render_template("studio/generate.html", form=form, models=available,
-                           audio_primers=songs.transcription_available(),
-                           max_seconds=current_app.config["MAX_SECONDS"]), status
+    limits = {name: GenerationRequest[name].input_attrs() for name in NUMBER_SETTINGS}
+    return render_template("studio/generate.html", form=form, models=available, spec=GenerationRequest,
+                           limits=limits, audio_primers=songs.transcription_available()), status
 
 
 @bp.get("/jobs/<job_id>")

@@ -1,0 +1,222 @@
+"""What a user may ask for, written once: each setting's type, bounds, default and help.
+
+`GenerationRequest` is the one place the limits of a generation live. The CLI builds its
+`generate` options from it, `compose()` and `SamplingConfig` check through it, the web form
+takes its min/max attributes from it, and the JSON API's OpenAPI schema is generated from it,
+so a limit changes in one line. `validate()` turns raw values (CLI text, form strings, JSON,
+Python arguments) into checked, typed values or raises one clear sentence.
+
+Two ways of reading raw values: "text" (CLI, HTML forms, multipart: strings are parsed,
+empty means the default) and "json" (a JSON body: a number must be a JSON number, a name a
+JSON string; the types the OpenAPI document promises, nothing else).
+
+A later request kind (convert) is another `RequestSpec` built from its own `Setting`s.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from sonatina.errors import BadInputError
+
+
+class SettingError(BadInputError):
+    """One setting is out of bounds or of the wrong type; `.setting` names it (forms highlight it)."""
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(message)
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: str  # "text" | "integer" | "number" | "key" | "instrument" | "file"
+    label: str  # the subject of error sentences and the form's label
+    help: str
+    default: object = None
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None  # the form widget's granularity
+    examples: tuple = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def default_text(self) -> str:
+        """The default as a form shows it ("30", "1"), empty when there is none."""
+        return "" if self.default is None else _num(self.default) if self.kind in ("integer", "number") \
+            else str(self.default)
+
+    def range_text(self) -> str:
+        """'5 to 600' for help texts; empty for a setting without bounds."""
+        if self.minimum is None:
+            return ""
+        return f"{_num(self.minimum)} to {_num(self.maximum)}" if self.maximum is not None else \
+            f"at least {_num(self.minimum)}"
+
+    def input_attrs(self) -> dict:
+        """min/max/step for an HTML number input."""
+        attrs = {"min": self.minimum, "max": self.maximum, "step": self.step}
+        return {k: _num(v) for k, v in attrs.items() if v is not None}
+
+    def check(self, raw, source: str = "text"):
+        """The typed value (the default when raw is None, or empty text) or a SettingError."""
+        if raw is None or (source == "text" and isinstance(raw, str) and not raw.strip()):
+            return self.default
+        if self.kind in ("integer", "number"):
+            return self._in_bounds(self._number(raw, source))
+        if self.kind == "instrument":
+            return self._instrument(raw, source)
+        if self.kind == "file":
+            if source == "json":
+                raise SettingError(self.name, f"Send the {self.label.lower()} as a file in multipart form data.")
+            return raw
+        if not isinstance(raw, str):
+            raise SettingError(self.name, f"{self.label} must be text, not {_show(raw)}.")
+        text = raw.strip() if source == "text" else raw  # JSON strings are taken exactly as sent
+        if not text.strip():
+            raise SettingError(self.name, f"{self.label} cannot be empty; leave it out for the default.")
+        if "\x00" in text or len(text) > 200:
+            raise SettingError(self.name, f"{self.label} '{_show(text)}' is not one Sonatina knows.")
+        if self.kind == "key":
+            from sonatina.music.keys import key_name, parse_key
+
+            if not re.search(KEY_PATTERN, raw):
+                raise SettingError(self.name, f"Unknown key '{text}'; write it like 'C major', 'D minor' or 'F# minor'.")
+            return key_name(*parse_key(raw))
+        return text
+
+    def _number(self, raw, source):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)) or (source == "json" and isinstance(raw, str)):
+            raise SettingError(self.name, f"{self.label} must be a number, not {_show(raw)}.")
+        if isinstance(raw, str) and self.kind == "integer" and re.fullmatch(r"\s*[-+]?\d{1,400}\s*", raw):
+            return int(raw)
+        if isinstance(raw, str):
+            try:
+                value = float(raw.strip())
+            except ValueError:
+                raise SettingError(self.name, f"{self.label} must be a number, not {_show(raw)}.") from None
+        elif isinstance(raw, int):  # exact: a 400-digit integer is out of bounds, not an overflow
+            return raw if self.kind == "integer" or abs(raw) > 2**53 else float(raw)
+        else:
+            value = float(raw)
+        if not math.isfinite(value):
+            raise SettingError(self.name, f"{self.label} must be a finite number.")
+        if self.kind == "integer":
+            if value != int(value):
+                raise SettingError(self.name, f"{self.label} must be a whole number, not {_show(raw)}.")
+            return int(raw) if isinstance(raw, int) else int(value)
+        return value
+
+    def _in_bounds(self, value):
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise SettingError(self.name, f"{self.label} must be {self._range_words()}, not {_num(value)}.")
+        return value
+
+    def _range_words(self) -> str:
+        if self.maximum is None:
+            return f"at least {_num(self.minimum)}"
+        return f"between {_num(self.minimum)} and {_num(self.maximum)}"
+
+    def _instrument(self, raw, source):
+        from sonatina.music.instruments import resolve_instrument
+
+        if isinstance(raw, bool) or not isinstance(raw, (int, str)) or (isinstance(raw, str) and len(raw) > 200):
+            raise SettingError(self.name, f"{self.label} must be a General MIDI name or a program number 0-127, "
+                                          f"not {_show(raw)}.")
+        try:
+            program = resolve_instrument(raw)
+        except BadInputError as exc:
+            raise SettingError(self.name, str(exc)) from None
+        if source == "json" and isinstance(raw, str) and raw not in instrument_names():
+            raise SettingError(self.name, f"Send the instrument as an integer 0-127 or a name exactly as the API "
+                                          f"schema lists it (e.g. 'strings'), not {_show(raw)}.")
+        return program
+
+
+def instrument_names() -> list[str]:
+    """The instrument names a JSON request may send: GM names in lower case and the aliases."""
+    from sonatina.music.instruments import ALIASES, GM_PROGRAM_NAMES
+
+    names = {" ".join(n.lower().replace("_", " ").replace("-", " ").split()) for n in GM_PROGRAM_NAMES}
+    return sorted(names | set(ALIASES))
+
+
+def _num(value) -> str:
+    """5, 0.05, 4294967295: bounds and values as people write them."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return _show(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _show(raw) -> str:
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# parse_key's grammar (music/keys.py), searched the way JSON Schema's `pattern` is
+KEY_PATTERN = r"^\s*[a-gA-G]\s*(#|b|sharp|flat|♯|♭)?\s*(major|minor|maj|min|m)?\s*$"
+
+
+class RequestSpec:
+    """An ordered set of Settings with one validate() for every entry point."""
+
+    def __init__(self, name: str, settings: list[Setting]):
+        self.name = name
+        self.settings = {s.name: s for s in settings}
+
+    def __getitem__(self, name: str) -> Setting:
+        return self.settings[name]
+
+    def __iter__(self):
+        return iter(self.settings.values())
+
+    def defaults(self) -> dict:
+        return {s.name: s.default for s in self}
+
+    def validate(self, raw: dict, source: str = "text", *, only: tuple[str, ...] | None = None) -> dict:
+        """Checked, typed values for every setting (defaults filled in) or one SettingError.
+
+        Names not in the spec are refused: a misspelt setting must not be silently ignored.
+        `only` limits which settings this entry point accepts (the web takes no primer path).
+        """
+        if not isinstance(raw, dict):
+            raise BadInputError("Send the settings as a JSON object.")
+        allowed = set(only) if only is not None else set(self.settings)
+        unknown = sorted(str(k) for k in raw if k not in allowed)
+        if unknown:
+            raise SettingError(unknown[0], f"Unknown setting '{unknown[0][:40]}'; the settings are: "
+                                           f"{', '.join(s for s in self.settings if s in allowed)}.")
+        return {s.name: s.check(raw.get(s.name), source) for s in self if s.name in allowed}
+
+
+GenerationRequest = RequestSpec("generation", [
+    Setting("model", "text", "Model", "Shipped model name (see `sonatina models`); the CLI also takes a checkpoint "
+            "file or run folder.", default="default"),
+    Setting("genre", "text", "Genre", "Style to compose in, one of the model's genres (default: the model's first)."),
+    Setting("seconds", "number", "Length in seconds", "Length of each piece in seconds.", default=30.0,
+            minimum=5, maximum=600, step=1),
+    Setting("tempo", "number", "Tempo (BPM)", "Beats per minute (default: typical for the genre or the primer).",
+            minimum=30, maximum=300, step=1),
+    Setting("key", "key", "Key", "e.g. 'D minor', 'F# major' (default: drawn from the seed, or the primer's).",
+            examples=("D minor", "F# major")),
+    Setting("instrument", "instrument", "Instrument", "General MIDI name (e.g. 'strings') or program number 0-127 "
+            "(default: piano)."),
+    Setting("temperature", "number", "Temperature", "Below 1 safer and more repetitive, above 1 more adventurous.",
+            default=1.0, minimum=0.05, maximum=3, step=0.05),
+    Setting("top_k", "integer", "Top-k", "Sample only from the K most likely tokens (default: off).",
+            minimum=1, maximum=10_000, step=1),
+    Setting("top_p", "number", "Top-p", "Sample from the smallest set of tokens whose probability reaches P "
+            "(default: off).", minimum=0.01, maximum=1, step=0.01),
+    Setting("seed", "integer", "Seed", "Same seed and settings, same piece (default: random).",
+            minimum=0, maximum=2**32 - 1, step=1),
+    Setting("variations", "integer", "Number of variations", "Pieces to compose, with seeds seed, seed+1, ...",
+            default=1, minimum=1, maximum=8, step=1),
+    Setting("primer", "file", "Primer", "A MIDI, MusicXML or ABC file (or audio, where transcription is installed) "
+            "to continue."),
+])
