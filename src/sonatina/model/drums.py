@@ -195,8 +195,10 @@ def _windows(performances: list[Performance], styles: list[str], length: int) ->
 
 
 def train(performances: list[Performance], out: str | Path, *, hidden: int = 128, minutes: float = 5.0,
-          window_bars: int = 4, batch: int = 64, seed: int = 0, log=print, extra_card: dict | None = None) -> dict:
-    """Fit the groove LSTM on the train split, keep the epoch best on validation, write OUT."""
+          epochs: int | None = None, lr: float = 3e-3, window_bars: int = 4, batch: int = 64, seed: int = 0,
+          log=print, extra_card: dict | None = None) -> dict:
+    """Fit the groove LSTM on the train split for `minutes` (or `epochs`, whichever ends first),
+    keep the epoch best on validation, and write the model to OUT."""
     import time
 
     import torch
@@ -221,7 +223,7 @@ def train(performances: list[Performance], out: str | Path, *, hidden: int = 128
             return self.head(self.lstm(x)[0])
 
     net = Net()
-    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3)
+    optimiser = torch.optim.Adam(net.parameters(), lr=lr)
 
     def bits_per_step(x, y) -> float:
         with torch.no_grad():
@@ -233,7 +235,7 @@ def train(performances: list[Performance], out: str | Path, *, hidden: int = 128
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(seed)
-    while time.monotonic() - started < minutes * 60:
+    while time.monotonic() - started < minutes * 60 and (epochs is None or epoch < epochs):
         epoch += 1
         net.train()
         for idx in torch.randperm(len(x_train), generator=generator).split(batch):
