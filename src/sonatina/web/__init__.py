@@ -1,14 +1,12 @@
 """The Sonatina web studio: `create_app()` builds the Flask application.
 
 Areas are blueprints (auth, studio, library, api); the database schema is migrated with
-Alembic when the app starts; generation runs on a Huey task queue (see jobs.py).
+Alembic when the app starts; generation runs on a Huey task queue (see jobs.py). Settings
+and the environment variables that change them are in config.py.
 
-Configuration by environment (no file to edit):
-  SONATINA_INSTANCE       instance folder (database, files, secret key); default ./instance
-  DATABASE_URL            e.g. postgresql://user@host/db; default SQLite in the instance folder
-  SONATINA_REDIS_URL      queue in Redis instead of SQLite (for workers on other machines)
-  SONATINA_MODELS         extra trained run folders offered next to the shipped models (os.pathsep-separated)
-  SONATINA_SECURE_COOKIES 1 behind HTTPS
+The instance folder (default ./instance, or $SONATINA_INSTANCE) holds the database, the
+secret key, the queue and the users' files; it is private to the server's user (0700, its
+files 0600).
 """
 
 from __future__ import annotations
@@ -18,11 +16,12 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException
 
 from sonatina.errors import SonatinaError
-
-MAX_UPLOAD_MB = 16
+from sonatina.web.config import MAX_UPLOAD_MB, Config  # noqa: F401  (MAX_UPLOAD_MB: public name)
+from sonatina.web.security import content_security_policy
 
 
 def _secret_key(instance: Path) -> str:
@@ -35,6 +34,28 @@ def _secret_key(instance: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _private_file(path: Path) -> None:
+    """Create `path` empty with mode 600 if missing (SQLite then keeps that mode, and gives it
+    to its -wal/-shm files), or take group and other access away from an existing one."""
+    if path.exists():
+        path.chmod(0o600)
+    else:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _lock_down(app: Flask) -> None:
+    """Only the server's user may read the instance folder: database, key, queue, uploads."""
+    instance, files = Path(app.instance_path), Path(app.config["FILES_DIR"])
+    for folder in (instance, files):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        _private_file(Path(url.database))
+    if not app.config.get("REDIS_URL") and not app.config.get("HUEY_IMMEDIATE"):
+        _private_file(Path(app.config["HUEY_FILE"]))
+
+
 def create_app(test_config: dict | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
     if instance_path is None and test_config and "INSTANCE_PATH" in test_config:
         instance_path = test_config["INSTANCE_PATH"]
@@ -44,41 +65,21 @@ def create_app(test_config: dict | None = None, instance_path: str | os.PathLike
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
 
-    app.config.from_mapping(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'sonatina.db'}",
-        REDIS_URL=os.environ.get("SONATINA_REDIS_URL"),
-        HUEY_FILE=str(instance / "queue.db"),
-        HUEY_IMMEDIATE=False,
-        FILES_DIR=str(instance / "files"),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
-        # Behind HTTPS, set SONATINA_SECURE_COOKIES=1 so cookies never travel over plain HTTP.
-        SESSION_COOKIE_SECURE=os.environ.get("SONATINA_SECURE_COOKIES") == "1",
-        REMEMBER_COOKIE_SECURE=os.environ.get("SONATINA_SECURE_COOKIES") == "1",
-        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (forms left open for hours still work)
-        # Trained run folders offered next to the shipped models (e.g. from `sonatina train`).
-        MODEL_PATHS=[p for p in os.environ.get("SONATINA_MODELS", "").split(os.pathsep) if p],
-        SONGS_PER_PAGE=10,
-        MAX_SECONDS=600,
-        MAX_VARIATIONS=8,
-    )
+    app.config.from_object(Config(instance))
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
-    Path(app.config["FILES_DIR"]).mkdir(parents=True, exist_ok=True)
+    _lock_down(app)
 
-    from sonatina.web import jobs
+    from sonatina.web import jobs, songs
     from sonatina.web.extensions import csrf, db, login_manager
 
     db.init_app(app)
     db.upgrade()
     csrf.init_app(app)
     login_manager.init_app(app)
-    jobs.init_app(app)
+    jobs.init_app(app, runner=songs.run_job)  # the queue gets its runner: jobs never imports songs
 
     from sonatina.web.api.routes import bp as api_bp
     from sonatina.web.auth.routes import bp as auth_bp
@@ -98,6 +99,9 @@ def create_app(test_config: dict | None = None, instance_path: str | os.PathLike
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
+        if app.config.get("SESSION_COOKIE_SECURE"):  # served over HTTPS: browsers must keep to it
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     return app

@@ -2,25 +2,41 @@
 
 Storage: SQLite in the instance folder by default, Redis when SONATINA_REDIS_URL is set,
 in memory and synchronous when HUEY_IMMEDIATE is set (tests). The Huey instance and its
-task belong to one app (built in `init_app`), so workers build the app first and no app
-is created at import time. `start_background_consumer` runs the consumer's worker
-threads inside `sonatina serve`; `sonatina worker` runs a separate consumer process.
+task belong to one app (built in `init_app`, which is handed the function that runs a job,
+so this module imports nothing from the service layer), and no app is created at import
+time. `start_background_consumer` runs the consumer's worker threads inside
+`sonatina serve`; `sonatina worker` runs a separate consumer process.
+
+A job row is the truth, the queue entry only a wake-up call: a worker claims a job by
+moving its row from queued to running in one UPDATE, so a job enqueued twice runs once,
+and at start every queued row without a queue entry (lost with a crash between the
+database commit and the enqueue, or handed out and never claimed) is enqueued again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
 
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
+from sqlalchemy import select, update
 
 from sonatina.errors import SonatinaError
+from sonatina.web.extensions import db
+from sonatina.web.models import Job
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Generation failed because of an internal error; please try again."
+# An idle worker polls the queue at most this far apart (Huey's default grows to 10 s, so
+# a job on an idle server waited up to 10 s). A poll is one indexed SQLite/Redis read.
+POLL_FIRST_S, POLL_BACKOFF, POLL_MAX_S = 0.05, 1.5, 0.25
+PARTIAL_SUFFIX = ".part"  # files being written; see songs.run_job
 
 
 def new_id() -> str:
@@ -35,36 +51,36 @@ def make_huey(config):
     return SqliteHuey("sonatina", filename=config["HUEY_FILE"], results=False)
 
 
-def init_app(app) -> None:
+def init_app(app, runner: Callable[[Job], object]) -> None:
+    """Build the app's queue and its one task, which hands each claimed job to `runner`."""
     huey = make_huey(app.config)
 
     def generate(job_id: str) -> None:
         """Run one generation job and record its outcome on the Job row."""
-        from sonatina.web import songs
-        from sonatina.web.extensions import db
-        from sonatina.web.models import Job
-
         with app.app_context():
+            if not _claim(job_id):
+                return  # deleted with its owner, or taken by another worker already
             job = db.session.get(Job, job_id)
-            if job is None or job.status != "queued":
-                return  # deleted with its owner, or already run
-            job.status = "running"
-            db.session.commit()
             try:
-                songs.run_job(job)
+                runner(job)
             except SonatinaError as exc:
-                _fail(db, job_id, str(exc))
+                _fail(job_id, str(exc))
             except Exception:
                 log.exception("generation job %s failed", job_id)
-                _fail(db, job_id, INTERNAL_ERROR)
+                _fail(job_id, INTERNAL_ERROR)
 
     app.extensions["huey"] = huey
     app.extensions["sonatina_generate"] = huey.task(name="generate")(generate)
 
 
-def _fail(db, job_id: str, message: str) -> None:
-    from sonatina.web.models import Job
+def _claim(job_id: str) -> bool:
+    """queued -> running in one statement: of two workers given the same job, one wins."""
+    result = db.session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running"))
+    db.session.commit()
+    return result.rowcount == 1
 
+
+def _fail(job_id: str, message: str) -> None:
     db.session.rollback()
     job = db.session.get(Job, job_id)
     if job is not None:
@@ -84,11 +100,6 @@ def fail_interrupted(app) -> int:
 
     Only call this where no other worker may be running them (the single-process `serve`).
     """
-    from sqlalchemy import update
-
-    from sonatina.web.extensions import db
-    from sonatina.web.models import Job
-
     with app.app_context():
         result = db.session.execute(
             update(Job).where(Job.status == "running")
@@ -99,9 +110,46 @@ def fail_interrupted(app) -> int:
         return result.rowcount
 
 
+def requeue_lost(app) -> int:
+    """Enqueue again every queued job that the queue no longer holds; returns how many.
+
+    Safe beside running workers: a job that turns out to be in flight after all is claimed
+    once (see `_claim`), and the copy finds it no longer queued.
+    """
+    huey = app.extensions["huey"]
+    with app.app_context():
+        waiting = {task.id for task in huey.pending()}
+        lost = [job_id for job_id in db.session.scalars(select(Job.id).where(Job.status == "queued"))
+                if job_id not in waiting]
+        for job_id in lost:
+            enqueue_generation(job_id)
+    if lost:
+        log.info("re-enqueued %d queued job(s) the queue had lost", len(lost))
+    return len(lost)
+
+
+def remove_partial_files(app, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete files a job was writing when its process died (never moved into place)."""
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in Path(app.config["FILES_DIR"]).rglob(f"*{PARTIAL_SUFFIX}"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _consumer(app, workers: int, worker_type: str) -> Consumer:
+    requeue_lost(app)
+    remove_partial_files(app)
+    return app.extensions["huey"].create_consumer(
+        workers=workers, worker_type=worker_type, periodic=False,
+        initial_delay=POLL_FIRST_S, backoff=POLL_BACKOFF, max_delay=POLL_MAX_S)
+
+
 def start_background_consumer(app, workers: int = 1) -> Consumer:
     """Run the queue's worker threads in this process (no signal handlers: the server owns those)."""
-    consumer = app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", periodic=False)
+    consumer = _consumer(app, workers, "thread")
     consumer.scheduler.start()
     for _worker, thread in consumer.worker_threads:
         thread.start()
@@ -110,5 +158,4 @@ def start_background_consumer(app, workers: int = 1) -> Consumer:
 
 def run_worker(app, workers: int = 1, worker_type: str = "thread") -> None:
     """Run a consumer in the foreground until Ctrl-C (what `sonatina worker` does)."""
-    consumer = app.extensions["huey"].create_consumer(workers=workers, worker_type=worker_type, periodic=False)
-    consumer.run()
+    _consumer(app, workers, worker_type).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError  # noqa: F401
-from sonatina.web import storage
+from sonatina.web import jobs, storage
 from sonatina.web.extensions import db
 from sonatina.web.models import Job, Song
 
@@ -172,8 +173,6 @@ def _reason(message: str, shown: str) -> str:
 # ---------------------------------------------------------------- jobs
 
 def new_job(owner_id: int, params: dict, primer_file: str | None = None) -> Job:
-    from sonatina.web import jobs
-
     job = Job(id=jobs.new_id(), owner_id=owner_id, params=params, primer_file=primer_file)
     db.session.add(job)
     db.session.commit()
@@ -216,23 +215,35 @@ def run_job(job: Job) -> list[Song]:
             db.session.commit()
 
     pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
-    songs = []
-    for index, piece in enumerate(pieces):
-        name = storage.new_name("midi", ".mid")
-        piece.write_midi(storage.path(name))
-        settings = _jsonable(dict(piece.settings))
-        settings["model"] = job.params["model"]  # the name users chose, never a server path
-        settings["primer"] = "uploaded" if job.primer_file else None
-        song = Song(
-            owner_id=job.owner_id, job_id=job.id, title=_title(settings, index, len(pieces)),
-            model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),
-            duration_s=float(piece.duration_s), seed=int(piece.seed), settings=settings,
-            midi_file=name, primer_file=job.primer_file,
-        )
-        db.session.add(song)
-        songs.append(song)
-    job.status, job.progress, job.finished_at = "done", 1.0, datetime.now(timezone.utc)
-    db.session.commit()
+    # Each MIDI is written under a temporary name and moved into place only once the songs
+    # are committed: a failed commit leaves no orphan file, a crash only a *.part file that
+    # the next start removes, and no song row ever names a half-written file for long.
+    songs, written = [], []
+    try:
+        for index, piece in enumerate(pieces):
+            name = storage.new_name("midi", ".mid")
+            partial = storage.path(name + jobs.PARTIAL_SUFFIX)
+            written.append((partial, storage.path(name)))
+            piece.write_midi(partial)
+            settings = _jsonable(dict(piece.settings))
+            settings["model"] = job.params["model"]  # the name users chose, never a server path
+            settings["primer"] = "uploaded" if job.primer_file else None
+            song = Song(
+                owner_id=job.owner_id, job_id=job.id, title=_title(settings, index, len(pieces)),
+                model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),
+                duration_s=float(piece.duration_s), seed=int(piece.seed), settings=settings,
+                midi_file=name, primer_file=job.primer_file,
+            )
+            db.session.add(song)
+            songs.append(song)
+        job.status, job.progress, job.finished_at = "done", 1.0, datetime.now(timezone.utc)
+        db.session.commit()
+    except BaseException:
+        for partial, _final in written:
+            partial.unlink(missing_ok=True)
+        raise
+    for partial, final in written:
+        os.replace(partial, final)
     return songs
 
 

@@ -22,7 +22,7 @@ def new_name(kind: str, suffix: str) -> str:
     """A fresh relative name like 'midi/<32 hex>.mid' (the folder is created)."""
     if kind not in KINDS:
         raise ValueError(f"unknown file kind {kind!r}")
-    (root() / kind).mkdir(parents=True, exist_ok=True)
+    (root() / kind).mkdir(mode=0o700, parents=True, exist_ok=True)  # users' files: the server's eyes only
     return f"{kind}/{secrets.token_hex(16)}{suffix}"
 
 

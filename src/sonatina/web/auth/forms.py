@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation
+
+from sonatina.web.auth.passwords import password_problem
 
 USERNAME = [DataRequired(), Length(3, 40),
             Regexp(r"^[A-Za-z0-9_.-]+$", message="Use only letters, digits, dots, dashes and underscores.")]
 # A plain shape check (no deliverability lookups: the studio sends no mail).
 EMAIL = [DataRequired(), Length(max=254),
          Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like name@example.com.")]
-PASSWORD = [DataRequired(), Length(8, 200, message="Use at least 8 characters.")]
+
+
+def strong_password(form, field) -> None:
+    """New passwords only: refuse common, patterned and name-based ones with one sentence."""
+    if field.errors:  # too short already said
+        return
+    personal = [getattr(form, name).data for name in ("username", "email") if hasattr(form, name)]
+    if current_user and current_user.is_authenticated:
+        personal += [current_user.username, current_user.email]
+    problem = password_problem(field.data or "", *personal)
+    if problem:
+        raise StopValidation(problem)
+
+
+PASSWORD = [DataRequired(), Length(8, 200, message="Use at least 8 characters."), strong_password]
 
 
 class SignupForm(FlaskForm):

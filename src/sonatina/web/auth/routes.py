@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
@@ -36,10 +39,22 @@ def _taken(username: str, email: str, except_id: int | None = None) -> str | Non
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login would help phishing.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("library.dashboard")
+    """Only a path on this site; anything else (an open redirect would help phishing) goes home.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    "/\t/evil.example" and "/\\evil.example" both mean "//evil.example": normalise the
+    same way first, then accept only a plain path with no scheme and no host.
+    """
+    home = url_for("library.dashboard")
+    if not target:
+        return home
+    cleaned = re.sub(r"[\x00-\x20\x7f]", "", target).replace("\\", "/")
+    parts = urlsplit(cleaned)
+    decoded = unquote(cleaned)
+    if (not cleaned.startswith("/") or cleaned.startswith("//") or parts.scheme or parts.netloc
+            or decoded.startswith("//") or "\\" in decoded or cleaned != target.strip()):
+        return home
+    return cleaned
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -76,17 +91,14 @@ def login():
         return redirect(url_for("library.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        name = form.username.data.strip()
-        if security.login_blocked(request.remote_addr, name):
-            flash("Too many failed logins; wait a minute and try again.", "error")
+        try:
+            user = security.authenticate(request.remote_addr, form.username.data, form.password.data)
+        except security.TooManyLogins as exc:
+            flash(str(exc), "error")
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(or_(func.lower(User.username) == name.lower(),
-                                                        func.lower(User.email) == name.lower())))
-        if user is None or not security.check_password(user.password_hash, form.password.data):
-            security.record_failure(request.remote_addr, name)
+        if user is None:
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html", form=form), 401
-        security.clear_failures(request.remote_addr, name)
         login_user(user, remember=form.remember.data)
         return redirect(_safe_next(request.args.get("next")))
     status = 400 if form.is_submitted() else 200
@@ -95,8 +107,14 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # The login id in every cookie carries this version: bumping it makes a copied
+        # session or remember-me cookie worthless, here and on the user's other devices.
+        user = db.session.get(User, current_user.id)
+        user.session_version += 1
+        db.session.commit()
     logout_user()
-    flash("You are logged out.", "info")
+    flash("You are logged out (on every device).", "info")
     return redirect(url_for("auth.login"))
 
 
