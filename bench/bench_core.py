@@ -1,6 +1,7 @@
-"""Core benchmarks: ingestion speed, training throughput, composing speed.
+"""Core benchmarks: ingestion speed, training throughput, composing speed, CLI start-up.
 
     .venv/bin/python bench/bench_core.py --data ../shared/datasets [--files 40]
+    .venv/bin/python bench/bench_core.py --startup-only     # just the `sonatina` process timings
 
 Prints a Markdown table; the recorded results live in bench/RESULTS.md.
 """
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,8 +21,11 @@ import torch
 from sonatina import api
 from sonatina.data.corpus import music_files
 from sonatina.data.dataset import BatchSampler, TokenizedPiece
-from sonatina.model.lstm import MusicLSTM, preset
 from sonatina.data.tokens import Vocabulary, build_tokenizer, encode, prepare_score
+from sonatina.model.checkpoint import preset
+from sonatina.model.lstm import MusicLSTM
+
+SONATINA = Path(sys.executable).parent / "sonatina"
 
 
 def ingest(files: list[Path]) -> tuple[float, float]:
@@ -79,11 +86,37 @@ def compose_seconds(seconds: float, runs: int = 5, **options) -> tuple[float, in
     return statistics.median(times), notes // runs
 
 
+def cli_seconds(*args: str, runs: int = 5) -> tuple[float, float]:
+    """(median, max) wall seconds of a whole `sonatina ARGS` process, start-up included."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([str(SONATINA), *args], check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), max(times)
+
+
+def startup_rows() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, args in (("`sonatina --help`", ["--help"]), ("`sonatina models`", ["models"]),
+                            ("`sonatina generate --seconds 30 --out a.mid --seed 1`",
+                             ["generate", "--seconds", "30", "--out", f"{tmp}/a.mid", "--seed", "1"])):
+            median, worst = cli_seconds(*args)
+            print(f"| {label}, whole process, median of 5 | {median:.2f} s (max {worst:.2f} s) |")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True, help="the shared datasets folder (uses pop909/)")
+    parser.add_argument("--data", type=Path, help="the shared datasets folder (uses pop909/)")
     parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--startup-only", action="store_true", help="only time whole `sonatina` processes")
     args = parser.parse_args()
+    if args.startup_only:
+        print("| measure | result |\n|---|---|")
+        startup_rows()
+        return
+    if args.data is None:
+        parser.error("--data is required (the datasets folder holding pop909/), except with --startup-only")
     files = music_files(args.data / "pop909")[: args.files]
     print(f"torch threads: {torch.get_num_threads()}\n")
     print("| measure | result |\n|---|---|")
@@ -96,6 +129,7 @@ def main():
         median, notes = compose_seconds(60.0, tempo=tempo)
         label = "genre's typical tempo" if tempo is None else f"{tempo:g} BPM"
         print(f"| compose 60 s with `default` ({label}), median of 5 | {median:.3f} s ({notes} notes) |")
+    startup_rows()
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def test_plot_music_file_and_run_folder(two_pieces, tmp_path):
         "1,10,5120,3.0,2.5,2.6,3.7,7.5\n2,20,10240,6.0,2.1,2.3,3.3,6.6\n")
     curves = run("plot", run_dir, "--out", out, "--json")  # a folder defaults to learning curves
     assert curves.exit_code == 0, curves.output
-    assert json.loads(curves.output) == {"source": str(run_dir), "kind": "curves", "files": [str(out / "learning_curve.png")]}
+    assert json.loads(curves.output) == {"source": str(run_dir), "kind": "curves", "files": [str(out / "run.learning_curve.png")]}
 
 
 def test_compare_writes_report(tmp_path):

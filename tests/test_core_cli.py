@@ -96,3 +96,39 @@ def test_generate_writes_audio_beside_the_midi(tiny_run, tmp_path):
     assert wav == tmp_path / "song.wav"
     info = soundfile.info(str(wav))
     assert info.channels == 2 and 6 <= info.duration <= 6 + 3.5
+
+
+def torch_modules_imported(*args) -> list[str]:
+    """Run `python -X importtime -m sonatina ARGS`; the torch modules it imported."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "sonatina", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    assert "click" in imported  # importtime did report
+    return [m for m in imported if m.split(".")[0] == "torch"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["models"], ["generate", "--help"], ["train", "--help"]])
+def test_help_and_models_import_no_torch(args):
+    """`sonatina --help` / `models` start in a fraction of a second: torch (~1.5 s) is not imported."""
+    assert torch_modules_imported(*args) == []
+
+
+def test_generate_imports_no_torch(tiny_run, tmp_path):
+    assert torch_modules_imported("generate", "--model", tiny_run, "--seconds", 6, "--seed", 1,
+                                  "--out", tmp_path / "x.mid") == []
+    assert (tmp_path / "x.mid").stat().st_size > 100
+
+
+def test_serve_on_a_taken_port_is_one_sentence_exit_2(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = sonatina("serve", "--port", port, "--instance", tmp_path / "instance", check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(f"Error: port {port} is in use; try `make run PORT=")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "studio on" not in proc.stdout and not (tmp_path / "instance").exists()  # nothing was started

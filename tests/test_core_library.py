@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,20 +230,119 @@ def test_evaluate_reports_bits_per_note(tiny_run, tiny_corpus):
 
 
 def test_numpy_stepper_agrees_with_torch_model(tiny_run):
+    """The stepper read from the checkpoint (NumPy only) and MusicLSTM.forward give the same
+    logits, token by token and for a whole prefix, for the tiny run and a random 2-layer net."""
     import torch
 
-    from sonatina.model.lstm import NumpyStepper, load_checkpoint
+    from sonatina.model.checkpoint import ModelConfig
+    from sonatina.model.lstm import MusicLSTM, load_checkpoint
+    from sonatina.model.stepper import NumpyStepper
 
-    model, _ = load_checkpoint(tiny_run)
-    tokens = np.array([[1, 5, 40, 100, 150, 7, 60]])
-    genre, mode = np.array([0]), np.array([1])
-    with torch.no_grad():
-        want, _ = model(torch.from_numpy(tokens), torch.from_numpy(genre), torch.from_numpy(mode))
-    stepper = NumpyStepper(model)
-    state = stepper.initial_state(1)
-    for t in range(tokens.shape[1]):
-        got, state = stepper.step(tokens[:, t], genre, mode, state)
-        np.testing.assert_allclose(got, want[:, t].numpy(), rtol=1e-4, atol=1e-4)
+    torch.manual_seed(0)
+    deep = MusicLSTM(ModelConfig(vocab_size=200, num_genres=3, embed_dim=24, hidden_size=40, num_layers=2)).eval()
+    tiny, _ = load_checkpoint(tiny_run)
+    pairs = [(tiny, NumpyStepper.from_checkpoint(tiny_run)[0]), (deep, NumpyStepper(deep.numpy_weights(), deep.config))]
+    tokens = np.array([[1, 5, 40, 100, 150, 7, 60], [1, 9, 9, 30, 2, 199, 0]])
+    for model, stepper in pairs:
+        genre, mode = np.array([0, model.config.num_genres - 1]), np.array([1, 0])
+        with torch.no_grad():
+            want, _ = model(torch.from_numpy(tokens), torch.from_numpy(genre), torch.from_numpy(mode))
+        state = stepper.initial_state(2)
+        for t in range(tokens.shape[1]):
+            got, state = stepper.step(tokens[:, t], genre, mode, state)
+            np.testing.assert_allclose(got, want[:, t].numpy(), rtol=1e-4, atol=1e-4)
+        primed, primed_state = stepper.prime(tokens, genre, mode)
+        np.testing.assert_allclose(primed, want[:, -1].numpy(), rtol=1e-4, atol=1e-4)
+        for (h, c), (h2, c2) in zip(state, primed_state):
+            np.testing.assert_allclose(h, h2, atol=1e-5)
+            np.testing.assert_allclose(c, c2, atol=1e-5)
+
+
+def test_composing_loads_no_torch(tiny_run):
+    """Reading a checkpoint, composing and listing models never import torch (~1.5 s a run)."""
+    code = ("import sys; from sonatina import api; "
+            f"p = api.compose({str(tiny_run)!r}, seconds=6, seed=1)[0]; api.list_models(); "
+            "assert p.score.note_num() > 0; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_a_damaged_checkpoint_is_one_clear_error(tiny_run, tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    from sonatina.model.registry import load_model
+
+    for name in ("model.json", "model.safetensors"):
+        shutil.copy(tiny_run / name, tmp_path / name)
+    weights = load_file(str(tmp_path / "model.safetensors"))
+    weights["head.bias"] = weights["head.bias"][:-1]  # a vocabulary that does not match the card
+    save_file(weights, str(tmp_path / "model.safetensors"))
+    with pytest.raises(BadInputError, match="damaged.*head.bias"):
+        load_model(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(BadInputError, match="damaged"):
+        load_model(tmp_path)
+
+
+def test_model_cache_is_bounded_and_keeps_recent_models(tiny_run, tmp_path):
+    from sonatina.model import registry
+
+    registry._cache.clear()
+    folders = []
+    for i in range(registry.CACHE_SIZE + 2):
+        folder = tmp_path / f"m{i}"
+        folder.mkdir()
+        for name in ("model.json", "model.safetensors"):
+            shutil.copy(tiny_run / name, folder / name)
+        folders.append(folder)
+    first = registry.load_model(folders[0])
+    for folder in folders[1:]:
+        registry.load_model(folder)
+        registry.load_model(folders[0])  # used again and again: stays loaded
+    assert len(registry._cache) == registry.CACHE_SIZE
+    assert registry.load_model(folders[0]) is first
+    cached = {Path(key[0]) for key in registry._cache}
+    assert folders[1].resolve() not in cached and folders[-1].resolve() in cached
+
+
+def test_vocabulary_follows_the_checkpoint_tokenizer_settings():
+    from sonatina.data.tokens import Vocabulary
+
+    coarse = Vocabulary(build_tokenizer({**DEFAULT_SETTINGS, "beat_res": [[0, 4, 4], [4, 12, 2]]}))
+    assert coarse.positions_per_beat == 4 and coarse.position_of.max() == 4 * 4 - 1
+    assert Vocabulary(build_tokenizer()).positions_per_beat == 8
+
+
+def test_time_limit_inside_an_epoch_is_recorded_as_a_fraction(tiny_corpus, tmp_path, monkeypatch):
+    """--max-minutes stopping 2 steps into epoch 2 of 5-step epochs logs epoch 1.4, not 2."""
+    import types
+
+    from sonatina.model import train as T
+
+    clock = {"now": 0.0}
+
+    class TickingSampler(T.BatchSampler):  # one simulated second per training batch
+        def __call__(self):
+            clock["now"] += 1.0
+            return super().__call__()
+
+    monkeypatch.setattr(T, "BatchSampler", TickingSampler)
+    monkeypatch.setattr(T, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
+    card = api.train([str(tiny_corpus)], tmp_path, preset="tiny", epochs=4, steps_per_epoch=5, batch_size=4,
+                     seq_len=32, max_minutes=6.5 / 60, progress=False)
+    rows = list(csv.DictReader(open(tmp_path / "learning_curve.csv")))
+    assert [(r["epoch"], r["step"]) for r in rows] == [("1", "5"), ("1.4", "7")]
+    assert card["training"]["epochs"] in (1, 1.4) and card["validation"]["epoch"] == card["training"]["epochs"]
+
+
+def test_progress_bars_stay_out_of_piped_logs(tiny_corpus, tmp_path, capfd):
+    """With stderr not a terminal, training prints its one line per epoch but no tqdm bars."""
+    api.train([str(tiny_corpus)], tmp_path, preset="tiny", epochs=1, steps_per_epoch=5, batch_size=4, seq_len=32,
+              progress=True)
+    out, err = capfd.readouterr()
+    assert "epoch 1: train loss" in out
+    assert "\r" not in err and "step/s" not in err and "file/s" not in err and "it/s" not in err
 
 
 def test_run_folder_has_a_model_card(tiny_run):
@@ -252,7 +355,8 @@ def test_unlabelled_music_is_scored_under_the_genre_mixture():
 
     from sonatina.data.dataset import TokenizedPiece
     from sonatina.model.evaluate import likelihood
-    from sonatina.model.lstm import ModelConfig, MusicLSTM
+    from sonatina.model.checkpoint import ModelConfig
+    from sonatina.model.lstm import MusicLSTM
     from sonatina.data.tokens import Vocabulary
 
     tok = build_tokenizer()

@@ -111,3 +111,36 @@ def test_drum_track_is_drawn_and_labelled(tmp_path):
     score.tracks.append(drums)
     score.tempos.append(Tempo(0, 90.0))
     assert png_info(plots.piano_roll(score, tmp_path / "roll.png"))[2] > 0.3
+
+
+def test_curve_plots_are_named_after_their_run(tmp_path):
+    """`sonatina plot runs/a` and `plot runs/b` into one folder must not overwrite each other."""
+    from click.testing import CliRunner
+
+    from sonatina.cli import main
+
+    for name in ("a", "b"):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "learning_curve.csv").write_text(HEADER + "1,100,51200,12.5,3.2,3.4,4.9,9.8\n")
+    assert plots.run_name(tmp_path / "runs" / "a") == "a"
+    assert plots.run_name(tmp_path / "runs" / "b" / "learning_curve.csv") == "b"
+    assert plots.run_name(tmp_path / "many.csv") == "many"
+    out = tmp_path / "plots"
+    for name in ("a", "b"):
+        result = CliRunner().invoke(main, ["plot", str(tmp_path / "runs" / name), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.learning_curve.png", "b.learning_curve.png"]
+
+
+def test_importing_plots_leaves_matplotlib_backend_alone():
+    """A notebook's (or program's) own backend survives `import sonatina.analysis.plots`."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, matplotlib; import sonatina.analysis.plots; "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "MPLBACKEND": "svg"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["svg", "False"]

@@ -16,13 +16,13 @@ from sonatina.compose.pieces import Piece
 from sonatina.compose.pieces import compose as _compose
 from sonatina.data.corpus import collect_sources
 from sonatina.data.dataset import build_dataset, ensure_validation
-from sonatina.errors import SonatinaError, UnknownOptionError
-from sonatina.model.evaluate import likelihood
-from sonatina.model.lstm import preset as model_preset
-from sonatina.model.registry import LoadedModel, list_models, load_model
 from sonatina.data.tokens import DEFAULT_SETTINGS
-from sonatina.model.train import TrainConfig
-from sonatina.model.train import train as _train
+from sonatina.errors import SonatinaError, UnknownOptionError
+from sonatina.model.checkpoint import preset as model_preset
+from sonatina.model.registry import LoadedModel, list_models, load_model
+
+# Training and evaluation import torch (~1.5 s); they are imported where they are called so that
+# composing, listing models and `sonatina --help` never load it.
 
 __all__ = ["Piece", "compose", "evaluate", "list_models", "load_model", "train"]
 log = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
           model_overrides: dict | None = None, description: str = "", command: str | None = None,
           **train_options) -> dict:
     """Train a model on SOURCES into folder OUT; returns the best checkpoint's card."""
+    from sonatina.model.train import TrainConfig
+    from sonatina.model.train import train as _train
+
     out = Path(out)
     try:
         config = TrainConfig(**train_options)
@@ -67,6 +70,8 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
 def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | None = None,
              progress: bool = False) -> dict:
     """Held-out negative log-likelihood of SOURCES under MODEL, in bits per note and per token."""
+    from sonatina.model.evaluate import likelihood
+
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if genre is not None and genre not in loaded.genres:
         raise UnknownOptionError(f"Model '{loaded.name}' knows no genre '{genre}'; it knows {', '.join(loaded.genres)}.")

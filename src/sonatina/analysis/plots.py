@@ -1,7 +1,9 @@
 """PNG plots of a piece, of its sound, of a training run and of a set comparison.
 
 Every function writes one PNG of a fixed pixel size (figure inches x DPI, no tight-bbox
-cropping) and returns its path. matplotlib runs headless (Agg).
+cropping) and returns its path. Figures are plain matplotlib `Figure` objects drawn by the Agg
+canvas: no pyplot state and no backend switch, so importing this module changes nothing for a
+program (or notebook) that uses matplotlib itself, and threads never share a "current figure".
 """
 
 from __future__ import annotations
@@ -11,16 +13,15 @@ import math
 import tempfile
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from symusic import Score
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from symusic import Score  # noqa: E402
-
-from sonatina.analysis import metrics as M  # noqa: E402
-from sonatina.errors import BadInputError  # noqa: E402
+from sonatina.analysis import metrics as M
+from sonatina.errors import BadInputError
 
 DPI = 100
 SIZE_WIDE = (12, 5)  # piano roll, spectrogram, learning curves: 1200 x 500 px
@@ -34,15 +35,20 @@ SPECTRO_FLOOR_DB = -90.0
 TIME_UNITS = ("seconds", "bars")
 
 
-def _save(fig, out_png: str | Path) -> Path:
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A figure of its own (not registered with pyplot, so nothing to close), drawn by Agg."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, out_png: str | Path) -> Path:
     out = Path(out_png)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=DPI)
     except OSError as exc:
         raise BadInputError(f"Cannot write the plot '{out}' ({exc.strerror}).") from None
-    finally:
-        plt.close(fig)
     return out
 
 
@@ -69,8 +75,9 @@ def piano_roll(score: Score | str | Path, out_png: str | Path, time_unit: str = 
     else:
         bar_ticks = M.bar_steps(ticks) * ticks.tpq / M.RESOLUTION
         timed, scale, offset, xlabel = ticks, 1.0 / bar_ticks, 1.0, "bar"
-    fig, ax = plt.subplots(figsize=SIZE_WIDE, layout="constrained")
-    colours = plt.get_cmap("tab10")
+    fig = _figure(SIZE_WIDE)
+    ax = fig.subplots()
+    colours = colormaps["tab10"]
     low, high, end = 127, 0, 0.0
     for index, track in enumerate(timed.tracks):
         arr = track.notes.numpy()
@@ -104,7 +111,8 @@ def pitch_class_histogram(score: Score | str | Path, out_png: str | Path, title:
     hist = M.pitch_class_histogram(_read(score))
     if np.isnan(hist).any():
         raise BadInputError("The piece has no pitched notes to count.")
-    fig, ax = plt.subplots(figsize=SIZE_BARS, layout="constrained")
+    fig = _figure(SIZE_BARS)
+    ax = fig.subplots()
     ax.bar(M.PITCH_CLASS_NAMES, hist, color="tab:blue")
     ax.set_ylabel("share of notes")
     ax.set_title(title or "Pitch classes")
@@ -117,7 +125,8 @@ def transition_heatmap(score: Score | str | Path, out_png: str | Path, title: st
     counts = M.pitch_class_transitions(_read(score))
     if counts.sum() == 0:
         raise BadInputError("The piece has fewer than two successive notes, so no transitions to draw.")
-    fig, ax = plt.subplots(figsize=SIZE_SQUARE, layout="constrained")
+    fig = _figure(SIZE_SQUARE)
+    ax = fig.subplots()
     image = ax.imshow(counts / counts.sum(), cmap="magma", origin="upper")
     ax.set_xticks(range(12), M.PITCH_CLASS_NAMES)
     ax.set_yticks(range(12), M.PITCH_CLASS_NAMES)
@@ -155,7 +164,8 @@ def spectrogram(audio_or_midi: Score | str | Path, out_png: str | Path, title: s
     db = np.maximum(db - db.max(), SPECTRO_FLOOR_DB)
     log_freqs = np.geomspace(SPECTRO_FMIN, rate / 2, SPECTRO_BINS)
     rows = np.searchsorted(freqs, log_freqs).clip(max=len(freqs) - 1)
-    fig, ax = plt.subplots(figsize=SIZE_WIDE, layout="constrained")
+    fig = _figure(SIZE_WIDE)
+    ax = fig.subplots()
     duration = len(samples) / rate
     image = ax.imshow(db[rows], origin="lower", aspect="auto", cmap="magma",
                       extent=(0, duration, 0, SPECTRO_BINS))
@@ -194,13 +204,23 @@ def read_learning_curve(run_dir_or_csv: str | Path) -> dict[str, np.ndarray]:
     return {col: np.array([number(r.get(col)) for r in rows]) for col in rows[0]}
 
 
+def run_name(run_dir_or_csv: str | Path) -> str:
+    """The training run a curve belongs to: its folder's name (also for the folder's own
+    learning_curve.csv), else the CSV's stem. Plots of several runs are named after it."""
+    path = Path(run_dir_or_csv).resolve()
+    if path.is_dir():
+        return path.name
+    return path.parent.name if path.name == "learning_curve.csv" else path.stem
+
+
 def learning_curve(run_dir_or_csv: str | Path, out_png: str | Path) -> Path:
     """Training and validation loss (nats per token) per epoch, and validation bits per note.
     Works from the first row on (single points are drawn as markers)."""
     curve = read_learning_curve(run_dir_or_csv)
     x_name = next((c for c in ("epoch", "step", "tokens_seen") if c in curve and not np.isnan(curve[c]).all()), None)
     x = curve[x_name] if x_name else np.arange(1, len(curve["train_loss"]) + 1, dtype=float)
-    fig, (left, right) = plt.subplots(1, 2, figsize=SIZE_WIDE, layout="constrained")
+    fig = _figure(SIZE_WIDE)
+    left, right = fig.subplots(1, 2)
     for col, colour in (("train_loss", "tab:blue"), ("val_loss", "tab:orange")):
         if col in curve and not np.isnan(curve[col]).all():
             left.plot(x, curve[col], marker="o", color=colour, label=col.replace("_", " "))
@@ -216,7 +236,7 @@ def learning_curve(run_dir_or_csv: str | Path, out_png: str | Path) -> Path:
         ax.set_xlabel(x_name or "row")
         ax.grid(alpha=0.3)
     left.legend()
-    fig.suptitle("Learning curves")
+    fig.suptitle(f"Learning curves: {run_name(run_dir_or_csv)}")
     return _save(fig, out_png)
 
 
@@ -228,7 +248,8 @@ def distance_densities(curves: dict, features: dict, out_png: str | Path) -> Pat
     names = [n for n, c in curves.items() if c is not None]
     cols = 4
     rows = max(1, math.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(16, 2.6 * rows), layout="constrained", squeeze=False)
+    fig = _figure((16, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, name in zip(axes.ravel(), names):
         c = curves[name]
         ax.plot(c["grid"], c["intra_reference"], color="tab:blue", label="intra reference")
@@ -249,7 +270,8 @@ def metric_distributions(values: dict[str, dict[str, np.ndarray]], out_png: str 
     names = list(next(iter(values.values())))
     cols = 5
     rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(16, 2.8 * rows), layout="constrained", squeeze=False)
+    fig = _figure((16, 2.8 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, name in zip(axes.ravel(), names):
         data = [values[label][name][~np.isnan(values[label][name])] for label in labels]
         if all(len(d) for d in data):
@@ -263,7 +285,8 @@ def metric_distributions(values: dict[str, dict[str, np.ndarray]], out_png: str 
 
 def set_pitch_classes(means: dict[str, np.ndarray], out_png: str | Path) -> Path:
     """Mean pitch-class histogram of each set, side by side."""
-    fig, ax = plt.subplots(figsize=SIZE_BARS, layout="constrained")
+    fig = _figure(SIZE_BARS)
+    ax = fig.subplots()
     width = 0.8 / max(1, len(means))
     for k, (label, hist) in enumerate(means.items()):
         ax.bar(np.arange(12) + (k - (len(means) - 1) / 2) * width, hist, width, label=label)

@@ -124,10 +124,10 @@ def plot(source, kind, out_dir, time_unit, as_json):
     if is_audio and kind != "spectrogram":
         raise BadInputError(f"An audio file can only be drawn as a spectrogram, not as '{kind}'.")
     out = Path(out_dir)
-    stem = "learning_curve" if is_run else path.stem
+    stem = plots.run_name(path) if is_run else path.stem  # runs/a and runs/b must not share a file
     written = []
     if kind == "curves":
-        written.append(plots.learning_curve(path, out / f"{stem}.png"))
+        written.append(plots.learning_curve(path, out / f"{stem}.learning_curve.png"))
     else:
         score = None if is_audio else load_score(path)
         wanted = ["pianoroll", "pitch-classes", "transitions", "spectrogram"] if kind == "all" else [kind]

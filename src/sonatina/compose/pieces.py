@@ -80,7 +80,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     seeds = [(base_seed + i) % seed_room for i in range(variations)]
     keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
     target_beats = seconds * tempo / 60.0
-    sequences = sample_tokens(model.net, model.vocab, model.genres.index(genre), [mode_index(m) for _, m in keys],
+    sequences = sample_tokens(model.stepper, model.vocab, model.genres.index(genre), [mode_index(m) for _, m in keys],
                               target_beats, sampling, seeds, primer_ids, progress)
     end_tick = round(target_beats * TICKS_PER_QUARTER)
     pieces = []

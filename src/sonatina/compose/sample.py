@@ -10,15 +10,13 @@ was asked and ends on a sounding chord instead of being cut.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from sonatina.errors import SonatinaError
-from sonatina.model.lstm import NumpyStepper
 from sonatina.data.tokens import BEATS_PER_BAR, Vocabulary
+from sonatina.errors import SonatinaError
+from sonatina.model.stepper import NumpyStepper
 
 MIN_LAST_NOTE_BEATS = 0.5  # no note starts closer than this to the end
 
@@ -130,24 +128,15 @@ class Grammar:
         self.prev[row] = kind
 
 
-@contextmanager
-def single_thread():
-    """One-token steps are tiny: extra intra-op threads only add synchronisation (and collapse
-    under CPU contention, measured 80 ms per step instead of 0.1 ms), so compose on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@torch.no_grad()
-@single_thread()
-def sample_tokens(model, vocab: Vocabulary, genre: int, modes: list[int], target_beats: float,
+def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: list[int], target_beats: float,
                   sampling: SamplingConfig, seeds: list[int], primer_ids: np.ndarray | None = None,
                   progress=None) -> list[np.ndarray]:
-    """One token sequence per seed, each lasting until `target_beats` (without BOS)."""
+    """One token sequence per seed, each lasting until `target_beats` (without BOS).
+
+    `model` is the NumPy network (a torch MusicLSTM is accepted and copied into one): no torch
+    runs here, so concurrent composers share no thread pool and set no global thread count.
+    """
+    stepper = model if isinstance(model, NumpyStepper) else NumpyStepper(model.numpy_weights(), model.config)
     B = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
     grammar = Grammar(vocab, B)
@@ -158,11 +147,7 @@ def sample_tokens(model, vocab: Vocabulary, genre: int, modes: list[int], target
     if grammar.beats(0) >= target_beats - MIN_LAST_NOTE_BEATS:
         raise SonatinaError("The primer is already as long as the requested piece; ask for more seconds.")
     genres, modes = np.full(B, genre), np.asarray(modes)
-    logits, state = model(torch.from_numpy(np.tile(prefix, (B, 1))), torch.from_numpy(genres),
-                          torch.from_numpy(modes))  # the primer in one pass
-    stepper = NumpyStepper(model)
-    state = stepper.state_from_torch(state)
-    last = logits[:, -1].float().numpy()
+    last, state = stepper.prime(np.tile(prefix, (B, 1)), genres, modes)  # BOS and the primer in one pass
     out = [list(prefix[1:]) for _ in range(B)]
     done = np.zeros(B, dtype=bool)
     end_beat = target_beats - MIN_LAST_NOTE_BEATS

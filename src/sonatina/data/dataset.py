@@ -96,7 +96,7 @@ def _midi_files_of(refs: list[PieceRef], progress: bool) -> dict[Path, list[Path
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = pool.map(_convert, others, chunksize=4)
             for path, files in tqdm(results, total=len(others), desc="converting with music21",
-                                    unit="file", disable=not progress):
+                                    unit="file", disable=None if progress else True):  # None: off unless a terminal
                 result[path] = files
     return result
 
@@ -121,7 +121,7 @@ def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool
     cache = cache_dir("tokens", settings_key)
     midi_of = _midi_files_of(refs, progress)
     dataset = Dataset([])
-    for ref in tqdm(refs, desc="tokenizing", unit="file", disable=not progress):
+    for ref in tqdm(refs, desc="tokenizing", unit="file", disable=None if progress else True):
         files = midi_of[ref.path]
         if isinstance(files, str):
             dataset.skipped.append((str(ref.path), files))

@@ -8,15 +8,43 @@ chosen at generation time, so they are not tokens.
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
 from dataclasses import dataclass
-
 from importlib.metadata import version as _package_version
 
-import miditok
 import numpy as np
 from symusic import Score, Tempo, Track
 
 from sonatina.music.keys import estimate_key, shift_to
+
+
+class _SkipMiditokTorch(importlib.abc.MetaPathFinder):
+    """miditok's __init__ imports its PyTorch datasets when torch is installed (about 1.5 s),
+    inside `try: ... except ImportError`. Sonatina never uses them, and composing must not pay
+    for torch, so that one submodule reads as missing while miditok loads. Nothing is left
+    in sys.modules for it: code that wants it can still `import miditok.pytorch_data` later."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "miditok.pytorch_data":
+            raise ImportError("skipped by sonatina: not needed to tokenize", name=fullname)
+        return None
+
+
+def _import_miditok():
+    if "miditok" in sys.modules or "torch" in sys.modules:  # nothing to save
+        import miditok
+        return miditok
+    finder = _SkipMiditokTorch()
+    sys.meta_path.insert(0, finder)
+    try:
+        import miditok
+    finally:
+        sys.meta_path.remove(finder)
+    return miditok
+
+
+miditok = _import_miditok()
 
 # Saved into every checkpoint; build_tokenizer(settings) rebuilds the exact vocabulary.
 DEFAULT_SETTINGS = {
@@ -100,7 +128,10 @@ def decode(tokenizer: miditok.REMI, ids, tempo: float, program: int) -> Score:
 
 
 class Vocabulary:
-    """Ids of each token family, for counting notes and for the sampler's grammar."""
+    """Ids of each token family, for counting notes and for the sampler's grammar.
+
+    Everything is read from the tokenizer itself, so a checkpoint made with other settings
+    (another beat resolution, say) gets its own positions per beat."""
 
     def __init__(self, tokenizer: miditok.REMI):
         vocab = tokenizer.vocab
@@ -115,7 +146,7 @@ class Vocabulary:
             if kind == "Position":
                 self.position_of[i] = int(value)
         self.pitch_ids = np.flatnonzero(self.kind == "Pitch")
-        self.positions_per_beat = max(r for _, _, r in DEFAULT_SETTINGS["beat_res"])
+        self.positions_per_beat = max(tokenizer.config.beat_res.values())
 
     def count_notes(self, ids: np.ndarray) -> int:
         return int(np.isin(ids, self.pitch_ids).sum())

@@ -51,7 +51,7 @@ def render_card(name: str, card: dict, weights_bytes: int | None = None) -> str:
 def write_card(folder: Path, name: str | None = None) -> Path:
     import json
 
-    from sonatina.model.lstm import CARD_FILE, WEIGHTS_FILE
+    from sonatina.model.checkpoint import CARD_FILE, WEIGHTS_FILE
 
     card = json.loads((folder / CARD_FILE).read_text())
     weights = folder / WEIGHTS_FILE

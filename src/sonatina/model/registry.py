@@ -1,31 +1,51 @@
-"""Finding and loading models: shipped ones by name, checkpoints and run folders by path."""
+"""Finding and loading models: shipped ones by name, checkpoints and run folders by path.
+
+Loading reads the weights into NumPy for composing; the torch module is built only when
+something asks for `.net` (evaluation), so composing never imports torch.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import miditok
-import torch
-
-from sonatina.errors import UnknownOptionError
-from sonatina.model.lstm import CARD_FILE, MusicLSTM, checkpoint_folder, load_checkpoint
 from sonatina.data.tokens import Vocabulary, build_tokenizer
+from sonatina.errors import UnknownOptionError
+from sonatina.model.checkpoint import CARD_FILE, WEIGHTS_FILE, checkpoint_folder
+from sonatina.model.stepper import NumpyStepper
+
+if TYPE_CHECKING:
+    import miditok  # imported for real by sonatina.data.tokens, without its torch extras
 
 PRETRAINED_DIR = Path(__file__).parent.parent / "pretrained"
 DEFAULT_MODEL = "default"
+CACHE_SIZE = 4  # models kept loaded (a small one is ~4 MB of float32 weights, a large one ~100 MB)
 
 
 @dataclass
 class LoadedModel:
     name: str
     folder: Path
-    net: MusicLSTM
+    stepper: NumpyStepper
     card: dict
     tokenizer: miditok.REMI
     vocab: Vocabulary
+    _net: object = field(default=None, repr=False)
+    _net_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def net(self):
+        """The torch MusicLSTM (on the CPU, eval mode), loaded on first use; imports torch."""
+        with self._net_lock:
+            if self._net is None:
+                from sonatina.model.lstm import load_checkpoint
+
+                self._net, _ = load_checkpoint(self.folder)
+            return self._net
 
     @property
     def genres(self) -> list[str]:
@@ -38,7 +58,7 @@ class LoadedModel:
         return max(self.genres, key=lambda g: (stats.get(g, {}).get("tokens", 0), stats.get(g, {}).get("pieces", 0)))
 
 
-_cache: dict[tuple[str, float], LoadedModel] = {}
+_cache: OrderedDict[tuple, LoadedModel] = OrderedDict()  # least recently used first
 _lock = threading.Lock()
 
 
@@ -60,14 +80,19 @@ def resolve_model_path(name_or_path: str | Path) -> tuple[str, Path]:
 
 
 def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> LoadedModel:
-    """Load (once per file version) and return a model ready to compose on the CPU."""
+    """Load (once per file version, keeping the CACHE_SIZE last used) a model ready to compose."""
     name, folder = resolve_model_path(name_or_path)
-    stamp = (str(folder.resolve()), (folder / CARD_FILE).stat().st_mtime)
+    # a training run rewrites its checkpoint in place: a new version is a new entry
+    stamp = (str(folder.resolve()), (folder / CARD_FILE).stat().st_mtime_ns, (folder / WEIGHTS_FILE).stat().st_mtime_ns)
     with _lock:
-        if stamp not in _cache:
-            net, card = load_checkpoint(folder)
+        if stamp in _cache:
+            _cache.move_to_end(stamp)
+        else:
+            stepper, card = NumpyStepper.from_checkpoint(folder)
             tokenizer = build_tokenizer(card.get("tokenizer"))
-            _cache[stamp] = LoadedModel(name, folder, net, card, tokenizer, Vocabulary(tokenizer))
+            _cache[stamp] = LoadedModel(name, folder, stepper, card, tokenizer, Vocabulary(tokenizer))
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
         return _cache[stamp]
 
 

@@ -2,7 +2,9 @@
 learning curves, and data-parallel training under torchrun (gloo on CPU, nccl on CUDA).
 
 An "epoch" is as many random windows as the training split has tokens, so small and large
-collections both validate at a sensible rhythm.
+collections both validate at a sensible rhythm. When --max-minutes stops training inside an
+epoch, that last epoch is validated and recorded as the fraction of it that ran (12.007, not 13),
+so the learning curve shows no false plateau.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from tqdm import tqdm
 from sonatina.data.dataset import BatchSampler, Dataset, interleave_by_genre
 from sonatina.errors import SonatinaError
 from sonatina.model.evaluate import likelihood
-from sonatina.model.lstm import CARD_FILE, ModelConfig, MusicLSTM, save_checkpoint
+from sonatina.model.checkpoint import CARD_FILE, ModelConfig
+from sonatina.model.lstm import MusicLSTM, save_checkpoint
 from sonatina.model.card import write_card
 from sonatina.data.tokens import Vocabulary, build_tokenizer
 
@@ -125,6 +128,7 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     total_steps = steps_per_epoch * config.epochs
 
     epoch, step, tokens_seen = (state["epoch"], state["step"], state["tokens_seen"]) if state else (0, 0, 0)
+    epochs_done = state.get("epochs_done", epoch) if state else 0.0  # epoch counts passes; this, training done
     best, bad_epochs = (state["best"], state["bad_epochs"]) if state else (float("inf"), 0)
     elapsed_before = state["elapsed_s"] if state else 0.0
     started = time.monotonic()
@@ -139,8 +143,9 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     while epoch < config.epochs and not stop:
         net.train()
         losses = []
+        # disable=None: tqdm hides the bar when stderr is not a terminal (a piped log gets no \r floods)
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
-                   disable=not progress or rank != 0, leave=False)
+                   disable=None if progress and rank == 0 else True, leave=False)
         for _ in bar:
             x, y, g, m = (torch.from_numpy(a).to(device) for a in sampler())
             lr = config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
@@ -160,29 +165,35 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
                 stop = True
                 break
         epoch += 1
+        epochs_done += len(losses) / steps_per_epoch
+        shown = _epochs(epochs_done)
         elapsed = elapsed_before + time.monotonic() - started
         improved = False
         if rank == 0:
             val = likelihood(model, val_pieces, lambda p: genre_index[p.genre], vocab, device, config.val_max_tokens)
-            row = [epoch, step, tokens_seen, round(elapsed, 1), float(np.mean(losses)) if losses else float("nan"),
+            row = [shown, step, tokens_seen, round(elapsed, 1), float(np.mean(losses)) if losses else float("nan"),
                    val.loss, val.bits_per_token, val.bits_per_note]
             with open(curve_path, "a", newline="") as fh:
                 csv.writer(fh).writerow(row)
             improved = val.loss < best
             if improved:
                 best = val.loss
-                card = _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, elapsed,
+                card = _card(genres, dataset, tokenizer_settings, val, shown, step, tokens_seen, elapsed,
                              config, model, world, card_extra)
                 save_checkpoint(model, out, card)
                 write_card(out)
             _plot_curve(out)
             last_dir.mkdir(exist_ok=True)
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                        "step": step, "tokens_seen": tokens_seen, "elapsed_s": elapsed, "best": best,
+                        "epochs_done": epochs_done, "step": step, "tokens_seen": tokens_seen, "elapsed_s": elapsed,
+                        "best": best,
                         "bad_epochs": 0 if improved else bad_epochs + 1, "genres": genres,
                         "model_config": asdict(model_config)}, last_dir / "trainer.pt")
             if progress:
-                tqdm.write(f"epoch {epoch}: train loss {row[4]:.3f}, validation {val.bits_per_note:.3f} bits/note"
+                partial = "" if len(losses) == steps_per_epoch else \
+                    f" (time limit: {len(losses)} of {steps_per_epoch} steps)"
+                tqdm.write(f"epoch {shown}{partial}: train loss {row[4]:.3f}, "
+                           f"validation {val.bits_per_note:.3f} bits/note"
                            f"{' (best)' if improved else ''}, {elapsed / 60:.1f} min")
         bad_epochs = 0 if _agree(improved, world) else bad_epochs + 1
         if _agree(bad_epochs >= config.patience, world):
@@ -192,6 +203,11 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     if rank == 0 and not card:
         card = json.loads((out / CARD_FILE).read_text())
     return card
+
+
+def _epochs(done: float) -> int | float:
+    """Epochs of training as the curve and card show them: 12 for whole ones, 12.004 for a partial."""
+    return round(done) if abs(done - round(done)) < 1e-9 else round(done, 3)
 
 
 def _agree(flag: bool, world: int) -> bool:
