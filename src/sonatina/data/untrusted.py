@@ -56,16 +56,20 @@ class Limits:
     audio_memory_bytes: int = 4 << 30  # 20 minutes of stereo float32 plus resampling
     file_bytes: int = 20 << 20  # a score file as given
     audio_bytes: int = 1 << 31  # an audio file as given (its length is checked from the header)
-    score_bytes: int = 2 << 20  # MusicXML/ABC/Humdrum text, after .mxl inflation
+    score_bytes: int = 2 << 20  # MusicXML/Humdrum text, after .mxl inflation
+    abc_bytes: int = 256 << 10  # the first tune of an ABC file (real tunes are a few kB)
     inflated_bytes: int = 30 << 20  # everything an .mxl archive may inflate to
 
 
-# Defaults (the CLI on the user's own machine) and the studio's tighter limits for uploads:
-# a real 30 kB ABC tune or a 300 kB MusicXML lead sheet converts in 1-3 s; the ~20 kB ABC tune
-# in issue 9 takes >120 s, so 8 s bounds a request while leaving room for real primers.
+# Defaults (the CLI on the user's own machine) and the studio's tighter limits for uploads.
+# Measured in the sandbox on music21's own corpus (2 shared cores, music21 warm in the server):
+# ABC tunes of 0.5-1 kB take 1-3.5 s; MusicXML 183 kB 2.1 s, 399 kB 3.0 s, 1.2 MB 14.5 s; an
+# .mxl inflating to 200 kB 1.8 s, to 9.5 MB >40 s; Humdrum 4 kB 2.9 s, 81 kB >40 s. The hostile
+# 20 kB ABC tune of issue 9 takes >120 s. So the studio allows 512 kB of MusicXML (~3 s),
+# 64 kB of ABC, and 8 s for anything: a request is answered within 10 s whatever it holds.
 CLI_LIMITS = Limits()
 WEB_LIMITS = Limits(seconds=8.0, score_seconds=8.0, memory_bytes=1536 << 20, score_bytes=512 << 10,
-                    inflated_bytes=4 << 20, file_bytes=2 << 20, audio_bytes=15 << 20)
+                    abc_bytes=64 << 10, inflated_bytes=1 << 20, file_bytes=2 << 20, audio_bytes=15 << 20)
 
 
 def read_score(path: str | Path, *, name: str | None = None, limits: Limits = CLI_LIMITS):
@@ -241,14 +245,35 @@ def serve(address: str) -> None:
             return  # the parent is gone
         if listener in readable:
             conn, _ = listener.accept()
+            request = _read_request(conn)  # written by our own parent, not by a user
+            if request is None:
+                conn.close()
+                continue
+            if Path(request["path"]).suffix.lower() in SCORE_SUFFIXES and "music21" not in sys.modules:
+                import music21  # noqa: F401  once, here: each conversion then starts ~1 s sooner
             if os.fork() == 0:
                 listener.close()
-                _child(conn)
+                _child(conn, request)
                 os._exit(0)
             conn.close()
 
 
-def _child(conn: socket.socket) -> None:
+def _read_request(conn: socket.socket) -> dict | None:
+    conn.settimeout(5)
+    raw = b""
+    try:
+        while not raw.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            raw += chunk
+        conn.settimeout(None)
+        return json.loads(raw)
+    except (OSError, ValueError):
+        return None
+
+
+def _child(conn: socket.socket, request: dict) -> None:
     import resource
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -256,13 +281,6 @@ def _child(conn: socket.socket) -> None:
     os.dup2(devnull, 1)  # native libraries (symusic's MiniMidi, mpg123, libsndfile) print here
     os.dup2(devnull, 2)
     conn.sendall(struct.pack("<i", os.getpid()))
-    raw = b""
-    while not raw.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        raw += chunk
-    request = json.loads(raw)
     limits = Limits(**request["limits"])
     memory = limits.audio_memory_bytes if request["job"] == "audio" else limits.memory_bytes
     seconds = limits.score_seconds if Path(request["path"]).suffix.lower() in SCORE_SUFFIXES else limits.seconds
@@ -327,7 +345,7 @@ def _check_sane(score, name: str) -> None:
             raise damaged
     seconds = score.to("second").end()
     if seconds > MAX_PIECE_HOURS * 3600:
-        raise BadInputError(f"'{name}' claims to last {seconds / 3600:.0f} hours; Sonatina reads pieces up to "
+        raise BadInputError(f"'{name}' claims to last {seconds / 3600:.1f} hours; Sonatina reads pieces up to "
                             f"{MAX_PIECE_HOURS} hours (the file is probably damaged).")
 
 
@@ -354,9 +372,12 @@ def _convert_first_work(path: Path, name: str, limits: Limits) -> bytes:
         text, suffix = _inflate_mxl(path, name, limits), ".musicxml"
     else:
         text, suffix = path.read_bytes(), path.suffix.lower()
-    if len(text) > limits.score_bytes:
+    cap = limits.score_bytes
+    if suffix == ".abc":  # music21 parses a whole tune book; we only want its first tune
+        text, cap = first_abc_tune(text), limits.abc_bytes
+    if len(text) > cap:
         raise BadInputError(f"'{name}' holds {len(text) / 2**10:.0f} kB of notation; the limit is "
-                            f"{limits.score_bytes / 2**10:.0f} kB, so use a shorter excerpt.")
+                            f"{cap / 2**10:.0f} kB, so use a shorter excerpt.")
     import music21
 
     folder = Path(tempfile.mkdtemp(prefix="sonatina-convert-"))
@@ -375,6 +396,15 @@ def _convert_first_work(path: Path, name: str, limits: Limits) -> bytes:
         return (folder / "out.mid").read_bytes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def first_abc_tune(text: bytes) -> bytes:
+    """The file header and the first tune (from its X: line to the next) of an ABC file."""
+    lines = text.split(b"\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith(b"X:")]
+    if len(starts) < 2:
+        return text
+    return b"\n".join(lines[:starts[0]] + lines[starts[0]:starts[1]])
 
 
 _FORMATS = {".xml": "musicxml", ".musicxml": "musicxml", ".abc": "abc", ".krn": "humdrum"}
