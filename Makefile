@@ -43,9 +43,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# Benchmarks read real music from DATA (the shared datasets: pop909/, wjazzd/, giantmidi-eval/).
+# Benchmarks read real music from DATA: a folder holding pop909/, wjazzd/ and giantmidi-eval/ as
+# laid out in the team's shared datasets. The default, ../shared/datasets, exists only on the
+# team's machines; elsewhere run `make bench DATA=/path/to/datasets`. Every bench line takes DATA.
 DATA ?= ../shared/datasets
 bench: install
+	@test -d "$(DATA)/pop909" || { echo "make bench: no datasets at '$(DATA)' (want pop909/, wjazzd/, giantmidi-eval/ there); run: make bench DATA=/path/to/datasets"; exit 2; }
 	$(BIN)/python bench/bench_core.py --data $(DATA)
 	$(BIN)/python bench/bench_audio.py --data $(DATA)
 	$(BIN)/python bench/analysis.py --data $(DATA)
