@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +96,137 @@ def test_jobs_cut_off_by_a_restart_are_marked_failed(app, client, model_name):
     assert jobs.fail_interrupted(app) == 1
     page = client.get("/studio/jobs/" + "a" * 32).get_data(as_text=True)
     assert "server restarted while composing" in page
+
+
+def _signed_in(app) -> tuple:
+    client = app.test_client()
+    AuthActions(client).signup()
+    token = client.post("/api/token", json={"username": "ada", "password": PASSWORD}).json["token"]
+    return client, {"Authorization": "Bearer " + token}
+
+
+def test_a_job_the_queue_lost_runs_after_a_restart(app_config, model_name):
+    """Handed out by the queue but never marked running (the process died in between): the
+    row says queued, the queue holds nothing; the next start enqueues it again."""
+    app = create_app({**app_config, "HUEY_IMMEDIATE": False})
+    client, headers = _signed_in(app)
+    job = client.post("/api/generate", headers=headers, json={"model": model_name, "seconds": 8, "seed": 3}).json
+    huey = app.extensions["huey"]
+    assert huey.dequeue() is not None and huey.pending_count() == 0  # taken, then the taker died
+    restarted = create_app({**app_config, "HUEY_IMMEDIATE": False})
+    consumer = jobs.start_background_consumer(restarted, workers=1)
+    try:
+        done = wait_for_job(client, headers, job["urls"]["self"], timeout=30)
+    finally:
+        consumer.stop(graceful=True)
+    assert done["status"] == "done" and len(done["songs"]) == 1
+
+
+def test_a_job_enqueued_twice_runs_once(app_config, model_name):
+    app = create_app({**app_config, "HUEY_IMMEDIATE": False})
+    client, headers = _signed_in(app)
+    job = client.post("/api/generate", headers=headers, json={"model": model_name, "seconds": 8, "seed": 3}).json
+    with app.app_context():
+        jobs.enqueue_generation(job["id"])
+    assert jobs.requeue_lost(app) == 0  # it is in the queue (twice): nothing to recover
+    consumer = jobs.start_background_consumer(app, workers=2)
+    try:
+        done = wait_for_job(client, headers, job["urls"]["self"], timeout=30)
+        deadline = time.monotonic() + 10
+        while app.extensions["huey"].pending_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        consumer.stop(graceful=True)
+    assert done["status"] == "done" and len(client.get(job["urls"]["self"], headers=headers).json["songs"]) == 1
+
+
+def test_a_failed_commit_leaves_no_files_behind(app, client, model_name):
+    """MIDI files are written as *.part and moved into place only after the songs commit."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from sonatina.web.extensions import db
+    from sonatina.web.models import Job, Song
+
+    def refuse_songs(session):
+        if any(isinstance(row, Song) for row in session.new):
+            raise RuntimeError("disk full")
+
+    auth = AuthActions(client)
+    auth.signup()
+    event.listen(Session, "before_commit", refuse_songs)
+    try:
+        response = auth.post("/studio/generate", {"model": model_name, "seconds": "8", "seed": "7", "variations": "2"},
+                             content_type="multipart/form-data")
+    finally:
+        event.remove(Session, "before_commit", refuse_songs)
+    assert response.status_code == 302
+    with app.app_context():
+        job = db.session.query(Job).one()
+        assert job.status == "failed" and job.error == jobs.INTERNAL_ERROR
+        assert db.session.query(Song).count() == 0
+    assert [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()] == []
+
+
+def test_partial_files_of_a_dead_process_are_removed_at_start(app):
+    folder = Path(app.config["FILES_DIR"]) / "midi"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh, kept = folder / "a.mid.part", folder / "b.mid.part", folder / "c.mid"
+    for path in (old, fresh, kept):
+        path.write_bytes(b"MThd")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert jobs.remove_partial_files(app) == 1
+    assert not old.exists() and fresh.exists() and kept.exists()
+
+
+def test_an_idle_worker_starts_a_job_within_a_fraction_of_a_second(app_config, model_name):
+    """Huey's default backoff let an idle worker sleep up to 10 s between polls."""
+    app = create_app({**app_config, "HUEY_IMMEDIATE": False})
+    client, headers = _signed_in(app)
+    consumer = jobs.start_background_consumer(app, workers=1)
+    try:
+        time.sleep(4)  # idle: Huey's default would poll about every 0.7 s by now, then every 10 s
+        assert all(worker.delay <= 0.3 for worker, _thread in consumer.worker_threads)
+        job = client.post("/api/generate", headers=headers, json={"model": model_name, "seconds": 8, "seed": 3}).json
+        queued_at = time.monotonic()
+        while client.get(job["urls"]["self"], headers=headers).json["status"] == "queued":
+            assert time.monotonic() - queued_at < 1.0, "an idle worker took over a second to start the job"
+            time.sleep(0.01)
+        wait_for_job(client, headers, job["urls"]["self"])
+    finally:
+        consumer.stop(graceful=True)
+
+
+def test_no_web_module_imports_one_that_imports_it_back():
+    """Imports inside functions count too: they only hide a cycle."""
+    import ast
+    import sonatina.web
+
+    root = Path(sonatina.web.__file__).parent
+    modules = {".".join(("sonatina", "web", *p.relative_to(root).with_suffix("").parts)).removesuffix(".__init__"): p
+               for p in root.rglob("*.py") if "migrations" not in p.parts}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name and m != "sonatina.web"}
+    cycles = []
+
+    def reach(start, node, seen):
+        for nxt in graph[node]:
+            if nxt == start:
+                cycles.append(start)
+            elif nxt not in seen:
+                seen.add(nxt)
+                reach(start, nxt, seen)
+
+    for name in graph:
+        reach(name, name, {name})
+    # web/api/ (routes <-> openapi) is being reworked with the request spec; reported to its owner.
+    assert not [c for c in cycles if not c.startswith("sonatina.web.api.")], sorted(set(cycles))
+    assert "sonatina.web.songs" not in graph["sonatina.web.jobs"]
