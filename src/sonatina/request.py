@@ -126,6 +126,8 @@ class Setting:
     def _instrument(self, raw, source):
         from sonatina.music.instruments import resolve_instrument
 
+        if isinstance(raw, float) and raw.is_integer():  # JSON Schema counts 30.0 as the integer 30
+            raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, (int, str)) or (isinstance(raw, str) and len(raw) > 200):
             raise SettingError(self.name, f"{self.label} must be a General MIDI name or a program number 0-127, "
                                           f"not {_show(raw)}.")

@@ -21,7 +21,8 @@ ERRORS = {
     "404": _json(_ref("Error"), "No such item among yours."),
 }
 
-SONG_ID = {"name": "song_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SONG_ID = {"name": "song_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 
 

@@ -193,7 +193,7 @@ def list_songs():
 
 
 def _own_song(song_id: int):
-    song = songs.owned_song(g.api_user.id, song_id)
+    song = songs.owned_song(g.api_user.id, song_id) if 0 < song_id < 2**63 else None  # ids are 64-bit
     if song is None:
         abort(404)
     return song
