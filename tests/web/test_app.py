@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -87,3 +88,23 @@ def test_every_private_route_refuses_anonymous_visitors(app, client):
                 assert response.status_code == 302 and response.headers["Location"].startswith("/login"), (method, url)
             checked += 1
     assert checked >= 20
+
+
+def test_config_reads_the_environment_and_test_config_wins(tmp_path, app_config):
+    from datetime import timedelta
+
+    from sonatina.web.config import Config
+
+    config = Config(tmp_path, {"DATABASE_URL": "postgresql://db/x", "SONATINA_REDIS_URL": "redis://r/0",
+                               "SONATINA_MODELS": os.pathsep.join(["/runs/a", "/runs/b"]), "SONATINA_SECURE_COOKIES": "1"})
+    assert config.DATABASE_URL == "postgresql://db/x" and config.REDIS_URL == "redis://r/0"
+    assert config.MODEL_PATHS == ["/runs/a", "/runs/b"]
+    assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE
+    plain = Config(tmp_path, {})
+    assert plain.DATABASE_URL == f"sqlite:///{tmp_path / 'sonatina.db'}" and plain.REDIS_URL is None
+    assert not plain.SESSION_COOKIE_SECURE and plain.HUEY_FILE == str(tmp_path / "queue.db")
+    assert timedelta(days=1) <= plain.REMEMBER_COOKIE_DURATION <= timedelta(days=30)
+    app = create_app({**app_config, "SONGS_PER_PAGE": 3})
+    assert app.config["SONGS_PER_PAGE"] == 3 and app.config["MAX_SECONDS"] == 600
+    assert app.config["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024 and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["FILES_DIR"] == str(Path(app.instance_path) / "files")

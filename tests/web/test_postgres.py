@@ -46,3 +46,17 @@ def test_studio_on_postgresql(app_config, fresh_postgres_url, model_name):
     assert not [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()]
     # a restart against the same database finds the schema current
     create_app({**app_config, "DATABASE_URL": fresh_postgres_url})
+
+
+def test_login_limit_holds_under_a_burst_on_postgresql(app_config, fresh_postgres_url):
+    """Record-then-count keeps the limit on PostgreSQL's READ COMMITTED too (see security.py)."""
+    from test_security import burst
+
+    from sonatina.web import security
+
+    app = create_app({**app_config, "DATABASE_URL": fresh_postgres_url})
+    auth = AuthActions(app.test_client())
+    auth.signup("ada")
+    auth.logout()
+    statuses = burst(app, 30)
+    assert statuses.count(401) <= security.LOGIN_LIMIT and set(statuses) <= {401, 429}, statuses
