@@ -1,0 +1,378 @@
+"""Convert a piece into another genre: its tune, bars and harmony kept, its playing made anew.
+
+What is kept, exactly: the melody (notes, onsets and pitches, found by music.melody), the
+length and bar grid, the key, and optionally the bass line. What the models make: a new
+accompaniment, sampled by the genre-conditioned LSTM under constraints (see `sample_under`):
+the kept notes are forced into its token stream at their times, so it hears the tune and
+answers it; new notes stay below the melody; the source's chord tones (music.chords, per
+beat) get a bonus, so the new part keeps the harmony. Drums come from the groove model
+(model.drums) in the genre's style. Rules only set the frame: which instruments a genre uses,
+a swing ratio, rock's power-chord voicing, and which model genre writes a target genre's
+texture when the model has no such genre (rock's pitched parts are written as pop, then voiced
+and orchestrated as rock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from symusic import Note, Score, Tempo, TimeSignature, Track
+
+from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
+                                     apply_top_k, apply_top_p, finish_ending)
+from sonatina.data.dataset import mode_index
+from sonatina.data.tokens import BEATS_PER_BAR, decode, encode
+from sonatina.errors import BadInputError, UnknownOptionError
+from sonatina.music.chords import estimate_chords
+from sonatina.music.instruments import resolve_instrument
+from sonatina.music.keys import estimate_key, key_name, shift_to
+from sonatina.music.melody import extract_bass, extract_melody
+
+TPQ = 480
+CHORD_BONUS = 3.0  # logit bonus for the source's chord tones on new notes (nats)
+ROOT_BONUS = 2.0  # and for the chord's root on new notes in the bass register, on top
+BASS_CEILING = 52  # the bass register ends at E3
+MAX_SOURCE_BEATS = 4 * 240  # 240 bars: a 20-minute symphony is refused, not converted for an hour
+MIN_MELODY_NOTES = 4
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One part the model writes, in its own pass, under the melody and the parts before it."""
+    name: str
+    instrument: str
+    low: int  # lowest pitch it may write
+    high: int  # highest pitch (it also stays below the melody)
+    per_onset: int  # new notes it may start at one position
+    bass: str | None = None  # instrument for its lowest notes under BASS_CEILING, split off as a bass part
+    writes_as: tuple[str, ...] = ()  # model genres that write this part instead of the target genre
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """The frame a genre sets: who plays, how it swings, which model genre writes the parts."""
+    melody: str
+    voices: tuple[Voice, ...]
+    drums: str | None = None  # a style of the drum model, or None for no drums
+    swing: float = 0.5  # where an off-beat eighth falls inside the beat (0.5 straight, 0.62 a jazz swing)
+    power_chords: bool = False  # voice each new chord as root, fifth and octave
+    writes_as: tuple[str, ...] = ()  # model genres to write with when the model lacks the genre itself
+
+
+# Genres whose training music is chordal (pop piano, chorales and piano music) write their
+# accompaniment in one pass; jazz solos and folk tunes are single lines, so those models write
+# a bass line first and then a middle part that hears it. Folk's training music (O'Neill's tunes)
+# has no accompaniment at all, so its guitar chords are written in the pop model's texture.
+ARRANGEMENTS = {
+    "classical": Arrangement("acoustic grand piano", (Voice("piano", "acoustic grand piano", 28, 84, 4),)),
+    "pop": Arrangement("electric piano 1", (Voice("piano", "acoustic grand piano", 28, 84, 4,
+                                                   bass="electric bass (finger)"),), drums="pop"),
+    "rock": Arrangement("overdriven guitar", (Voice("guitar", "distortion guitar", 28, 76, 3,
+                                                    bass="electric bass (pick)"),),
+                        drums="rock", power_chords=True, writes_as=("pop",)),
+    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, BASS_CEILING, 1),
+                                      Voice("piano", "acoustic grand piano", 48, 79, 3, writes_as=("pop",))),
+                        drums="jazz", swing=0.62),
+    "folk": Arrangement("violin", (Voice("bass", "acoustic guitar (nylon)", 36, BASS_CEILING, 1),
+                                   Voice("guitar", "acoustic guitar (nylon)", 48, 76, 3, writes_as=("pop",)))),
+}
+
+
+@dataclass
+class SourceFrame:
+    """What sampling needs to know about the source, on the tokenizer's position grid, in C."""
+    melody_pitch: np.ndarray  # [positions] the melody sounding (or next to sound) at each position
+    chord_tones: np.ndarray  # [positions, 12] True for the source's chord tones
+    roots: np.ndarray  # [positions] the chord's root pitch class, -1 for no chord
+    end: int  # positions in the piece (whole bars)
+    shift: int  # semitones that moved the source's tonic to C
+
+
+def _positions(ticks, tpq: int, per_beat: int) -> np.ndarray:
+    return np.round(np.asarray(ticks, dtype=float) / tpq * per_beat).astype(int)
+
+
+def kept_tokens(tokenizer, notes: list[Note], tpq: int, shift: int) -> dict[int, list[int]]:
+    """Token ids of the kept notes (moved by `shift`) grouped by the global position they start at."""
+    if not notes:
+        return {}
+    track = Track(name="kept")
+    for note in sorted(notes, key=lambda n: (n.time, n.pitch)):
+        moved = note.copy()
+        moved.pitch = int(np.clip(note.pitch + shift, 21, 108))
+        track.notes.append(moved)
+    score = Score(tpq)
+    score.tracks.append(track)
+    kinds = {i: t.partition("_") for t, i in tokenizer.vocab.items()}
+    per_beat = max(tokenizer.config.beat_res.values())
+    forced: dict[int, list[int]] = {}
+    bar, position = -1, 0
+    for i in encode(tokenizer, score):
+        kind, _, value = kinds[int(i)]
+        if kind == "Bar":
+            bar, position = bar + 1, 0
+        elif kind == "Position":
+            position = int(value)
+        elif kind in ("Pitch", "Velocity", "Duration"):
+            forced.setdefault(bar * BEATS_PER_BAR * per_beat + position, []).append(int(i))
+    return forced
+
+
+def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, frame: SourceFrame,
+                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int) -> np.ndarray:
+    """A token sequence that holds every kept note at its position and adds one voice from the model.
+
+    The grammar of sample.sample_tokens applies, plus: time may not pass a position with kept
+    notes before they are written (arriving there writes them first); new pitches stay in the
+    voice's range and below the melody, at most `per_onset` of them per position; the source's
+    chord tones get CHORD_BONUS and, in the bass register, the chord's root ROOT_BONUS more.
+    """
+    rng = np.random.default_rng(seed)
+    grammar = Grammar(vocab, 1)
+    per_bar = BEATS_PER_BAR * vocab.positions_per_beat
+    genres, modes = np.array([genre]), np.array([mode])
+    last, state = stepper.prime(np.array([[vocab.bos]]), genres, modes)
+    pending, next_kept, queue = sorted(forced), 0, []
+    written: set[int] = set()  # new pitches at the current position
+    out: list[int] = []
+    end_beat = frame.end / vocab.positions_per_beat - MIN_LAST_NOTE_BEATS
+    is_time = np.isin(vocab.kind, ("Bar", "Position"))
+    is_position, is_pitch = vocab.kind == "Position", vocab.kind == "Pitch"
+    out_of_range = is_pitch & ((pitch_of < voice.low) | (pitch_of > voice.high))
+    low_notes = is_pitch & (pitch_of < BASS_CEILING)
+    for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
+        bar = max(int(grammar.bar[0]), 0)
+        now = bar * per_bar + max(int(grammar.pos[0]), 0)
+        if not queue and next_kept < len(pending) and grammar.prev[0] == "Position" and now == pending[next_kept]:
+            queue = list(forced[pending[next_kept]])  # arrived at kept notes: they are written first
+            next_kept += 1
+        if queue:
+            token = queue.pop(0)
+        else:
+            scores = np.where(grammar.mask()[0], last[0], -np.inf)
+            if next_kept < len(pending) and grammar.bar[0] >= 0:  # time may reach the next kept notes, not pass them
+                limit = pending[next_kept]
+                if (bar + 1) * per_bar > limit:
+                    scores[vocab.bar] = -np.inf
+                scores[is_position & (bar * per_bar + vocab.position_of > limit)] = -np.inf
+            timing = np.where(is_time, scores, -np.inf)
+            here = min(now, frame.end - 1)
+            scores[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
+            scores[is_pitch & frame.chord_tones[here][pitch_of % 12]] += CHORD_BONUS
+            if frame.roots[here] >= 0:
+                scores[low_notes & (pitch_of % 12 == frame.roots[here])] += ROOT_BONUS
+            if len(written) >= voice.per_onset:
+                scores[is_pitch] = -np.inf
+            elif written:
+                scores[np.isin(pitch_of, list(written)) & is_pitch] = -np.inf
+            if not np.isfinite(scores).any():  # no new note fits here (a very low melody): move on
+                scores = timing
+            scores = apply_top_p(apply_top_k(apply_temperature(scores[None], sampling.temperature),
+                                             sampling.top_k), sampling.top_p)
+            token = int(rng.choice(vocab.size, p=_softmax(scores)[0]))
+            if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
+                break  # time has reached the end and every kept note is written
+            if is_pitch[token]:
+                written.add(int(pitch_of[token]))
+        if is_time[token]:
+            written.clear()
+        grammar.advance(0, token)
+        out.append(token)
+        last, state = stepper.step(np.array([token]), genres, modes, state)
+    return np.asarray(out, dtype=np.int64)
+
+
+def source_frame(tokenizer, score: Score, melody: list[Note], shift: int) -> SourceFrame:
+    """The melody's pitch and the source's chords per position, moved to C."""
+    per_beat = max(tokenizer.config.beat_res.values())
+    tpq = score.ticks_per_quarter
+    end_tick = max(n.time + n.duration for t in score.tracks if not t.is_drum for n in t.notes)
+    end = -(-end_tick // (BEATS_PER_BAR * tpq)) * BEATS_PER_BAR * per_beat
+    melody_pitch = np.full(end, 128)
+    starts = _positions([n.time for n in melody], tpq, per_beat)
+    for i, note in enumerate(melody):  # the melody sounding at each position, else the one to come
+        stop = starts[i + 1] if i + 1 < len(melody) else end
+        melody_pitch[max(0, starts[i]):max(0, stop)] = note.pitch + shift
+    melody_pitch[:max(0, starts[0])] = melody[0].pitch + shift
+    tones, roots = np.zeros((end, 12), dtype=bool), np.full(end, -1)
+    for chord in estimate_chords(score):
+        a, b = _positions([chord.start, chord.end], tpq, per_beat)
+        for pc in chord.pitch_classes:
+            tones[a:min(b, end), (pc + shift) % 12] = True
+        if chord.root is not None:
+            roots[a:min(b, end)] = (chord.root + shift) % 12
+    return SourceFrame(melody_pitch, tones, roots, end, shift)
+
+
+def arrangement_for(genre: str, model_genres: list[str]) -> tuple[Arrangement, str]:
+    """(the genre's frame, the model genre that writes its parts)."""
+    if genre not in ARRANGEMENTS:
+        raise UnknownOptionError(f"Sonatina cannot convert to '{genre}'; choose one of {', '.join(sorted(ARRANGEMENTS))}.")
+    frame = ARRANGEMENTS[genre]
+    for candidate in (genre, *frame.writes_as):
+        if candidate in model_genres:
+            return frame, candidate
+    raise UnknownOptionError(f"The model knows none of the genres that can write {genre} "
+                             f"({', '.join((genre, *frame.writes_as))}); train one with `sonatina train {genre}=FOLDER`.")
+
+
+def split_source(score: Score, melody_track: int | None, keep_bass: bool):
+    """(melody notes, kept bass notes, melody track index) of a source; refuses pieces with no tune."""
+    if not any(len(t.notes) for t in score.tracks if not t.is_drum):
+        raise BadInputError("The piece has no pitched notes to convert (is it drums only?).")
+    end = max(n.time + n.duration for t in score.tracks for n in t.notes)
+    if end / score.ticks_per_quarter > MAX_SOURCE_BEATS:
+        raise BadInputError(f"The piece is longer than {MAX_SOURCE_BEATS // BEATS_PER_BAR} bars; "
+                            "convert a movement or a section of it.")
+    if melody_track is not None and not 0 <= melody_track < len(score.tracks):
+        raise BadInputError(f"There is no track {melody_track}; the piece has tracks 0-{len(score.tracks) - 1}.")
+    melody, track = extract_melody(score, melody_track)
+    if len(melody) < MIN_MELODY_NOTES:
+        raise BadInputError("The piece has no melody to keep (fewer than 4 notes in its top line).")
+    bass = extract_bass(score, melody, exclude_track=track) if keep_bass else []
+    return melody, bass, track
+
+
+def _part(name: str, instrument: str, notes) -> Track:
+    track = Track(name=name, program=resolve_instrument(instrument))
+    track.notes.extend(sorted(notes, key=lambda n: (n.time, n.pitch)))
+    return track
+
+
+def voice_parts(voice: Voice, notes: list[Note], frame: Arrangement, tpq: int, root_at) -> list[Track]:
+    """A voice's new notes as tracks: voiced and swung by the genre, low notes split off as bass."""
+    bass: list[Note] = []
+    if voice.bass:
+        lowest: dict[int, Note] = {}
+        for n in notes:
+            if n.pitch < BASS_CEILING and (n.time not in lowest or n.pitch < lowest[n.time].pitch):
+                lowest[n.time] = n
+        chosen = {id(n) for n in lowest.values()}
+        bass = [n for n in notes if id(n) in chosen]
+        notes = [n for n in notes if id(n) not in chosen]
+    if frame.power_chords:
+        notes = _power_chords(notes, root_at)
+    if frame.swing != 0.5:
+        notes, bass = _swing(notes, tpq, frame.swing), _swing(bass, tpq, frame.swing)
+    parts = [_part(voice.name.title(), voice.instrument, notes)]
+    if bass:
+        parts.append(_part("Bass", voice.bass, bass))
+    return parts
+
+
+def _power_chords(notes: list[Note], root_at) -> list[Note]:
+    """Each onset's new notes as one power chord (root, fifth, octave) on the source chord's root,
+    how rock guitars voice chords; where the source has no chord, on the onset's lowest note."""
+    by_onset: dict[int, list[Note]] = {}
+    for n in notes:
+        by_onset.setdefault(n.time, []).append(n)
+    out = []
+    for time, group in by_onset.items():
+        lowest = min(group, key=lambda n: n.pitch)
+        root = root_at(time)
+        pitch = lowest.pitch if root < 0 else 40 + (root - 40) % 12  # the root between E2 and D#3
+        for interval in (0, 7, 12):
+            n = lowest.copy()
+            n.pitch = pitch + interval
+            out.append(n)
+    return out
+
+
+def _swing(notes: list[Note], tpq: int, ratio: float) -> list[Note]:
+    """Off-beat eighths moved to `ratio` of the beat (notes elsewhere stay where they are)."""
+    out = []
+    for n in notes:
+        n = n.copy()
+        beat, inside = divmod(n.time, tpq)
+        if abs(inside - tpq // 2) <= tpq // 16:
+            n.time = beat * tpq + round(ratio * tpq)
+        out.append(n)
+    return out
+
+
+def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: bool = False,
+                  melody_track: int | None = None, strength: float = 1.0, tempo: float | None = None,
+                  sampling: SamplingConfig | None = None, seeds: list[int] = (0,)) -> tuple[list[Score], dict]:
+    """The source `score` played as `genre`, once per seed; returns (scores, what was done)."""
+    sampling = sampling or SamplingConfig()
+    frame_rules, writer = arrangement_for(genre, model.genres)
+    score = score.resample(TPQ)
+    melody, bass, track = split_source(score, melody_track, keep_bass)
+    pitched = [n for t in score.tracks if not t.is_drum for n in t.notes]
+    tonic, mode = estimate_key(np.array([n.pitch for n in pitched]), np.array([max(1, n.duration) for n in pitched]))
+    frame = source_frame(model.tokenizer, score, melody, shift_to(tonic, 0))
+    tempo = float(tempo or (score.tempos[0].qpm if len(score.tempos) else 120.0))
+    pitch_of = _pitch_values(model.tokenizer)
+    bars = frame.end // (BEATS_PER_BAR * model.vocab.positions_per_beat)
+    end_tick = bars * BEATS_PER_BAR * TPQ
+    per_tick = model.vocab.positions_per_beat / TPQ
+
+    def root_at(tick: int) -> int:  # the source chord's root pitch class at a tick, -1 for none
+        root = frame.roots[min(frame.end - 1, int(tick * per_tick))]
+        return -1 if root < 0 else (root - frame.shift) % 12
+
+    results = []
+    for seed in seeds:
+        unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)
+        kept = melody + bass + unchanged
+        parts = []
+        for index, voice in enumerate(frame_rules.voices):
+            forced = kept_tokens(model.tokenizer, kept, TPQ, frame.shift)
+            voice_writer = next((g for g in voice.writes_as if g in model.genres), writer)
+            ids = sample_voice(model.stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
+                               frame, forced, voice, sampling, seed * 31 + index)
+            new = _new_notes(model.tokenizer, ids, kept, frame.shift)
+            kept = kept + new  # the next voice hears this one
+            parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
+        out = Score(TPQ)
+        out.tempos = [Tempo(0, qpm=tempo)]
+        out.time_signatures = [TimeSignature(0, 4, 4)]
+        out.tracks.append(_part("Melody", frame_rules.melody, melody))
+        if bass or unchanged:
+            out.tracks.append(_part("Kept", "acoustic grand piano", bass + unchanged))
+        out.tracks.extend(p for p in parts if len(p.notes))
+        if drum_model is not None and frame_rules.drums in drum_model.styles:
+            out.tracks.append(drum_model.track(frame_rules.drums, bars, TPQ, seed=seed))
+        finish_ending(out, end_tick)
+        results.append(out)
+    info = {"genre": genre, "written_as": writer, "key": key_name(tonic, mode), "melody_track": track,
+            "melody_notes": len(melody), "kept_bass_notes": len(bass), "bars": bars, "tempo": round(tempo, 2),
+            "drums": frame_rules.drums if drum_model is not None and frame_rules.drums in drum_model.styles else None}
+    return results, info
+
+
+def _new_notes(tokenizer, ids: np.ndarray, kept: list[Note], shift: int) -> list[Note]:
+    """The notes of a sampled sequence that are not kept ones coming back, moved back from C."""
+    made = decode(tokenizer, ids, 120.0, 0)
+    kept_at = {(n.time, n.pitch) for n in kept}
+    slack = TPQ // 16  # the token grid moves kept onsets by up to half a position
+    new = []
+    for n in (n for t in made.tracks for n in t.notes):
+        n.pitch = int(np.clip(n.pitch - shift, 0, 127))
+        if not any((n.time + d, n.pitch) in kept_at for d in range(-slack, slack + 1)):
+            new.append(n)
+    return new
+
+
+def _kept_accompaniment(score: Score, melody_track, melody, bass, strength: float, seed: int) -> list[Note]:
+    """The source's other notes in the bars that `strength` leaves unchanged (1.0: none kept)."""
+    if strength >= 1.0:
+        return []
+    bar_ticks = BEATS_PER_BAR * score.ticks_per_quarter
+    taken = {(n.time, n.pitch) for n in melody + bass}
+    others = [n for i, t in enumerate(score.tracks) if not t.is_drum and i != melody_track for n in t.notes
+              if (n.time, n.pitch) not in taken]
+    bars = max((n.time // bar_ticks for n in others), default=-1) + 1
+    rng = np.random.default_rng([seed, 5])
+    kept_bars = set(np.flatnonzero(rng.random(bars) >= strength).tolist())
+    return [n for n in others if n.time // bar_ticks in kept_bars]
+
+
+def _pitch_values(tokenizer) -> np.ndarray:
+    values = np.full(len(tokenizer.vocab), -1, dtype=np.int64)
+    for token, i in tokenizer.vocab.items():
+        kind, _, value = token.partition("_")
+        if kind == "Pitch":
+            values[i] = int(value)
+    return values

@@ -1,0 +1,85 @@
+"""Genre conversion: the tune and the bars are kept, the parts are new, bad pieces are refused."""
+
+from __future__ import annotations
+
+import pytest
+from symusic import Note, Score, Tempo, Track
+
+from sonatina.compose.convert import ARRANGEMENTS, convert_score
+from sonatina.errors import BadInputError, UnknownOptionError
+from sonatina.model.registry import load_model
+
+TPQ = 480
+BARS = 8
+
+
+def song(tpq: int = TPQ) -> Score:
+    """A tune in G major over I-vi-IV-V block chords, 8 bars at 100 BPM, in two named tracks."""
+    score = Score(tpq)
+    score.tempos = [Tempo(0, qpm=100.0)]
+    tune, piano = Track(name="Melody"), Track(name="Piano")
+    line = [67, 71, 74, 71, 72, 71, 69, 67]
+    chords = [(55, 59, 62), (52, 55, 59), (48, 52, 55), (50, 54, 57)]
+    for bar in range(BARS):
+        for beat in range(4):
+            tune.notes.append(Note((bar * 4 + beat) * tpq, tpq, line[(bar + beat) % 8], 90))
+        for p in chords[bar % 4]:
+            piano.notes.append(Note(bar * 4 * tpq, 4 * tpq, p, 60))
+    score.tracks.extend([tune, piano])
+    return score
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("default")
+
+
+@pytest.mark.parametrize("genre", sorted(ARRANGEMENTS))
+def test_the_melody_is_kept_note_for_note_and_new_parts_stay_under_it(model, genre):
+    source = song()
+    (out,), info = convert_score(model, None, source, genre, seeds=[3])
+    melody = next(t for t in out.tracks if t.name == "Melody")
+    assert [(n.time, n.pitch) for n in melody.notes] == [(n.time, n.pitch) for n in source.tracks[0].notes]
+    new = [n for t in out.tracks if t.name not in ("Melody", "Drums") for n in t.notes]
+    assert len(new) >= BARS  # the models wrote parts
+    sounding = {n.time: n.pitch for n in melody.notes}
+    if not ARRANGEMENTS[genre].power_chords:  # power chords are voiced by rule an octave up
+        assert all(n.pitch < sounding[n.time] for n in new if n.time in sounding)
+    assert out.end() == BARS * 4 * TPQ  # same bars, same length
+    assert info["bars"] == BARS and info["key"] == "G major" and info["melody_track"] == 0
+
+
+def test_the_same_seed_gives_the_same_piece(model):
+    first, _ = convert_score(model, None, song(), "jazz", seeds=[5])
+    again, _ = convert_score(model, None, song(), "jazz", seeds=[5])
+    other, _ = convert_score(model, None, song(), "jazz", seeds=[6])
+    assert first[0].dumps_midi() == again[0].dumps_midi() != other[0].dumps_midi()
+
+
+def test_strength_keeps_some_of_the_original_accompaniment(model):
+    (out,), _ = convert_score(model, None, song(), "pop", strength=0.0, seeds=[1])
+    kept = next(t for t in out.tracks if t.name == "Kept")
+    assert len(kept.notes) == BARS * 3  # every original chord note, in place
+
+
+def test_bad_pieces_are_refused_with_one_sentence(model):
+    drums = Score(TPQ)
+    kit = Track(name="kit", is_drum=True)
+    kit.notes.extend(Note(i * TPQ, 100, 36, 100) for i in range(16))
+    drums.tracks.append(kit)
+    with pytest.raises(BadInputError, match="drums only"):
+        convert_score(model, None, drums, "rock")
+    few = Score(TPQ)
+    line = Track(name="x")
+    line.notes.extend(Note(i * TPQ, TPQ, 60, 80) for i in range(3))
+    few.tracks.append(line)
+    with pytest.raises(BadInputError, match="no melody to keep"):
+        convert_score(model, None, few, "jazz")
+    long = song()
+    long.tracks[0].notes.append(Note(4 * 250 * TPQ, TPQ, 60, 80))
+    with pytest.raises(BadInputError, match="longer than 240 bars"):
+        convert_score(model, None, long, "jazz")
+    with pytest.raises(BadInputError, match="no track 7"):
+        convert_score(model, None, song(), "jazz", melody_track=7)
+    with pytest.raises(UnknownOptionError, match="cannot convert to 'polka'"):
+        convert_score(model, None, song(), "polka")
