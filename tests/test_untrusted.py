@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fuzzing import dense_midi
 from helpers import make_score, sonatina_command
 
 from sonatina.cli import main
@@ -111,21 +112,6 @@ def test_big_abc_file_and_big_midi_are_handled_within_ten_seconds(tmp_path):
     assert 1_950_000 < big_midi.stat().st_size <= untrusted.WEB_LIMITS.file_bytes
     assert load_score(big_midi, limits=untrusted.WEB_LIMITS).note_num() == 100_000
     assert time.monotonic() - start < 10 * 3
-
-
-def dense_midi(notes: int) -> bytes:
-    """One track of `notes` notes in 4-note chords, a 16th apart, written without running status and
-    with padded delta times and a text event per chord, as some editors do: 2 MB for 100k notes."""
-    events = bytearray()
-    for chord in range(notes // 4):
-        pitches = [36 + (chord * 7 + k * 4) % 48 for k in range(4)]
-        for pitch in pitches:
-            events += b"\x80\x80\x00" + bytes([0x90, pitch, 80])
-        for k, pitch in enumerate(pitches):
-            events += (b"\x80\x80\x18" if k == 0 else b"\x80\x80\x00") + bytes([0x80, pitch, 0])
-        events += b"\x80\x80\x00\xff\x01\x1a" + b"lyric or editor comment .."  # 26 bytes of text
-    events += b"\x00\xff\x2f\x00"
-    return b"MThd" + struct.pack(">IHHH", 6, 0, 1, 96) + b"MTrk" + struct.pack(">I", len(events)) + bytes(events)
 
 
 def test_native_library_chatter_never_reaches_the_user(tmp_path):
