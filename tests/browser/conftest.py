@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import sonatina
-from helpers import CHROMIUM_ARGS
+from helpers import CHROMIUM_ARGS, Studio
 
 CHROMIUM = os.environ.get("SONATINA_CHROMIUM", "/usr/bin/chromium")
 PLAYER_JS = Path(sonatina.__file__).parent / "web" / "static" / "player" / "player.js"
@@ -33,6 +33,18 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, browser):
+    """The studio served by `sonatina serve` on a free port (one per test module); its base URL."""
+    try:
+        server = Studio(tmp_path_factory.mktemp("instance"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    with server:
+        yield server.base
+    print("--- sonatina serve log (tail) ---\n" + server.log()[-4000:])  # shown on failure
 
 
 @pytest.fixture

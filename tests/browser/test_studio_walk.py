@@ -1,7 +1,7 @@
 """The new user's walk through the studio, end to end, in headless Debian Chromium.
 
-Starts the real server (`sonatina serve`, SQLite instance in a temp folder, in-process worker),
-then: sign up with a photo, generate a 30 s piece, hear it (the player's clock advances and the
+Against the real server (the `studio` fixture: `sonatina serve`, SQLite in a temp folder,
+in-process worker): sign up with a photo, generate a 30 s piece, hear it (the player's clock advances and the
 analyser on the synth's output sees signal), seek, change speed and instrument, download MIDI
 and MP3, find the song on the dashboard, delete it, and see it gone.
 """
@@ -14,21 +14,9 @@ import soundfile
 import symusic
 from PIL import Image
 
-from helpers import PASSWORD, Studio
+from helpers import PASSWORD
 
 SECONDS = 30
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, browser):
-    """The studio served by `sonatina serve` on a free port; yields its base URL."""
-    try:
-        server = Studio(tmp_path_factory.mktemp("instance"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    with server:
-        yield server.base
-    print("--- sonatina serve log (tail) ---\n" + server.log()[-4000:])  # shown on failure
 
 
 def photo_png(path: Path) -> Path:
