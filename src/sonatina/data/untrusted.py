@@ -79,7 +79,7 @@ def read_score(path: str | Path, *, name: str | None = None, limits: Limits = CL
     path = Path(path)
     name = name or path.name
     _check_file(path, name, limits.file_bytes)
-    header, payload = _run({"job": "score", "path": str(path), "name": name, "limits": asdict(limits)},
+    header, payload = _run({"job": "score", "path": str(path.resolve()), "name": name, "limits": asdict(limits)},
                            _wall(path, limits), name)
     try:
         return Score.from_midi(payload)
@@ -96,7 +96,7 @@ def read_audio(path: str | Path, *, sample_rate: int | None = None, mono: bool =
     name = name or path.name
     _check_file(path, name, limits.audio_bytes)
     options = {"sample_rate": sample_rate, "mono": mono, "max_seconds": max_seconds}
-    header, payload = _run({"job": "audio", "path": str(path), "name": name, "limits": asdict(limits),
+    header, payload = _run({"job": "audio", "path": str(path.resolve()), "name": name, "limits": asdict(limits),
                             "options": options}, limits.seconds, name)
     data = np.frombuffer(payload, dtype=np.float32).reshape(header["shape"]).copy()
     return data, int(header["rate"])
@@ -107,7 +107,7 @@ def check_audio(path: str | Path, *, name: str | None = None, limits: Limits = C
     path = Path(path)
     name = name or path.name
     _check_file(path, name, limits.audio_bytes)
-    header, _ = _run({"job": "audio", "path": str(path), "name": name, "limits": asdict(limits),
+    header, _ = _run({"job": "audio", "path": str(path.resolve()), "name": name, "limits": asdict(limits),
                       "options": {"check_only": True}}, limits.seconds, name)
     return {"seconds": header["shape"][0] / header["rate"], "rate": header["rate"]}
 
@@ -130,6 +130,8 @@ def _wall(path: Path, limits: Limits) -> float:
 
 _server_lock = threading.Lock()
 _server: dict = {}
+# How children ended, for bench/fuzz.py and logs: answered, died (a signal or a limit), timed out.
+STATS = {"answered": 0, "died": 0, "timed_out": 0}
 # Children at once per process: each may take its whole memory limit, and there are few cores.
 _slots = threading.BoundedSemaphore(int(os.environ.get("SONATINA_SANDBOXES", "2")))
 
@@ -154,14 +156,17 @@ def _run(request: dict, seconds: float, name: str) -> tuple[dict, bytes]:
         except TimeoutError:
             if pid:  # still running (no EOF yet), so the pid is still its own
                 _kill(pid)
+            STATS["timed_out"] += 1
             raise too_long from None
         except (EOFError, OSError, ValueError, struct.error):
             # The child died before answering: a signal (segfault, abort) or a limit it hit.
+            STATS["died"] += 1
             raise BadInputError(f"'{name}' could not be read: the file is damaged.") from None
         finally:
             conn.close()
     finally:
         _slots.release()
+    STATS["answered"] += 1
     if "error" in header:  # the child's own sentence (BadInputError is a ValueError: raise it out here)
         raise BadInputError(header["error"])
     return header, payload
