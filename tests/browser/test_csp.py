@@ -1,11 +1,10 @@
 """The studio's Content-Security-Policy in a real browser: every page it serves, the player
-(SpessaSynth's AudioWorklet and its WebAssembly) included, works with no violation reported."""
+(SpessaSynth's AudioWorklet and its WebAssembly) included, works with no violation reported.
+`studio` (conftest) is `sonatina serve` on a free port."""
 
 import re
 
-import pytest
-
-from helpers import PASSWORD, Studio
+from helpers import PASSWORD
 
 # Chromium fires `securitypolicyviolation` for everything the policy blocks; keep them all.
 WATCH = """
@@ -13,16 +12,6 @@ window.__csp = [];
 document.addEventListener('securitypolicyviolation', e =>
     window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sourceFile || '')));
 """
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, browser):
-    try:
-        server = Studio(tmp_path_factory.mktemp("instance"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    with server:
-        yield server.base
 
 
 def test_pages_and_player_keep_to_the_policy(page, studio):
