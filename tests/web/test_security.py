@@ -248,3 +248,11 @@ def test_instance_files_are_private(app_config, instance):
     instance.chmod(0o755)
     create_app({**app_config, "HUEY_IMMEDIATE": False, "DATABASE_URL": f"sqlite:///{instance / 'sonatina.db'}"})
     assert mode(instance / "sonatina.db") == "0o600" and mode(instance) == "0o700"
+
+
+def test_song_files_and_their_folders_are_private(app, auth, make_song):
+    auth.signup()
+    make_song()
+    midi = [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()]
+    assert len(midi) == 1 and oct(midi[0].stat().st_mode & 0o777) == "0o600"
+    assert oct(midi[0].parent.stat().st_mode & 0o777) == "0o700"

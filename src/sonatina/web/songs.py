@@ -225,6 +225,7 @@ def run_job(job: Job) -> list[Song]:
             partial = storage.path(name + jobs.PARTIAL_SUFFIX)
             written.append((partial, storage.path(name)))
             piece.write_midi(partial)
+            partial.chmod(0o600)  # users' files: the server's eyes only
             settings = _jsonable(dict(piece.settings))
             settings["model"] = job.params["model"]  # the name users chose, never a server path
             settings["primer"] = "uploaded" if job.primer_file else None
@@ -361,6 +362,7 @@ def audio_file(song: Song, fmt: str) -> Path:
         name = storage.new_name("audio", f".{fmt}")
         try:
             audio.render(storage.path(song.midi_file), storage.path(name))
+            storage.path(name).chmod(0o600)
         except SonatinaError:
             storage.delete(name)
             raise
