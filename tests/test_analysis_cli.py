@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from sonatina.cli import main
 
-from conftest import make_score
+from helpers import make_score
 
 BIN = Path(sys.executable).parent
 

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from symusic import Note, Score, Tempo, Track
 
-from conftest import make_score
+from helpers import make_score
 from sonatina.audio import synth as audio
 from sonatina.audio import files as audiofile
 from sonatina.audio import loudness

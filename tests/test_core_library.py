@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from symusic import Score
 
-from conftest import make_score
+from helpers import make_score
 from sonatina import api
 from sonatina.data.corpus import collect_sources, load_score
 from sonatina.data.dataset import build_dataset

@@ -11,7 +11,7 @@ from symusic import Note, Score, Tempo, Track
 from sonatina.analysis import plots
 from sonatina.errors import BadInputError, SonatinaError
 
-from conftest import make_score
+from helpers import make_score
 
 HEADER = "epoch,step,tokens_seen,elapsed_s,train_loss,val_loss,val_bits_per_token,val_bits_per_note\n"
 

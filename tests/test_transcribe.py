@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from symusic import Note, Score, Tempo, Track
 
-from conftest import make_score
+from helpers import make_score
 from sonatina.audio import synth as audio
 from sonatina.audio import transcribe
 from sonatina.data.corpus import load_score
