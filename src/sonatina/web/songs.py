@@ -298,12 +298,15 @@ def song_page(user_id: int, page: int, per_page: int) -> tuple[list[Song], int]:
     return list(rows), total
 
 
+TITLE_MAX = 120  # characters of a song title (the column holds 120)
+
+
 def rename(song: Song, title: str) -> None:
     title = " ".join((title or "").split())
     if not title:
         raise BadInputError("The title cannot be empty.")
-    if len(title) > 120:
-        raise BadInputError("The title is longer than 120 characters.")
+    if len(title) > TITLE_MAX:
+        raise BadInputError(f"The title is longer than {TITLE_MAX} characters.")
     song.title = title
     db.session.commit()
 

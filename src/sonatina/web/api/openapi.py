@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from sonatina import __version__
 from sonatina.request import KEY_PATTERN, GenerationRequest, instrument_names
-from sonatina.web.songs import WEB_SETTINGS
+from sonatina.web.songs import TITLE_MAX, WEB_SETTINGS
+
+MAX_PAGE = 1_000_000  # far past any library; keeps OFFSET inside what databases can hold
+MAX_PER_PAGE = 100
+TOKEN_NAME_MAX = 80
 
 
 def _ref(name: str) -> dict:
@@ -71,7 +75,6 @@ def generate_request_schema(models: list[dict], source: str = "json") -> dict:
 
 def openapi_document(models: list[dict]) -> dict:
     """The whole document; `models` are the ones offered (their names and genres are in the schema)."""
-    from sonatina.web.api.routes import MAX_PAGE, MAX_PER_PAGE, TITLE_MAX, TOKEN_NAME_MAX
 
     def song_op(summary, ok, **extra):
         return {"summary": summary, "parameters": [SONG_ID], "responses": {**ok, **ERRORS}, **extra}

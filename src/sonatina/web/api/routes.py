@@ -13,21 +13,16 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from sonatina.errors import BadInputError, SonatinaError
 from sonatina.web import security, songs, storage
-from sonatina.web.api.openapi import openapi_document
+from sonatina.web.api.openapi import MAX_PAGE, MAX_PER_PAGE, TOKEN_NAME_MAX, openapi_document
 from sonatina.web.extensions import csrf, db
 from sonatina.web.downloads import send_song_file
-from sonatina.web.models import ApiToken, User
+from sonatina.web.models import ApiToken
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-MAX_PAGE = 1_000_000  # far past any library; keeps OFFSET inside what databases can hold
-MAX_PER_PAGE = 100
-TITLE_MAX = 120
-TOKEN_NAME_MAX = 80
 
 
 def _unauthorized():
@@ -213,8 +208,8 @@ def update_song(song_id: int):
     title = data.get("title")
     if not isinstance(title, str):
         raise BadInputError("Send a JSON object with the new 'title' as text.")
-    if len(title) > TITLE_MAX:  # counted as sent, as the schema's maxLength counts it
-        raise BadInputError(f"The title is longer than {TITLE_MAX} characters.")
+    if len(title) > songs.TITLE_MAX:  # counted as sent, as the schema's maxLength counts it
+        raise BadInputError(f"The title is longer than {songs.TITLE_MAX} characters.")
     songs.rename(song, title)
     return jsonify(_song_json(song))
 

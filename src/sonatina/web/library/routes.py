@@ -18,7 +18,7 @@ bp = Blueprint("library", __name__)
 
 
 class RenameForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(1, 120)])
+    title = StringField("Title", validators=[DataRequired(), Length(1, songs.TITLE_MAX)])
 
 
 @bp.get("/")
@@ -79,7 +79,7 @@ def rename(song_id: int):
     form = RenameForm()
     try:
         if not form.validate_on_submit():
-            raise BadInputError("The title must be 1 to 120 characters.")
+            raise BadInputError(f"The title must be 1 to {songs.TITLE_MAX} characters.")
         songs.rename(song, form.title.data)
     except SonatinaError as exc:
         flash(str(exc), "error")
