@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/bench_core.py --data ../shared/datasets [--files 40]
     .venv/bin/python bench/bench_core.py --startup-only     # just the `sonatina` process timings
+    # against another version's source tree, run alternately under the same load:
+    git archive db28a48 src | tar -x -C /tmp/before
+    .venv/bin/python bench/bench_core.py --startup-only --against /tmp/before/src
 
 Prints a Markdown table; the recorded results live in bench/RESULTS.md.
 """
@@ -9,6 +12,8 @@ Prints a Markdown table; the recorded results live in bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -86,23 +91,38 @@ def compose_seconds(seconds: float, runs: int = 5, **options) -> tuple[float, in
     return statistics.median(times), notes // runs
 
 
-def cli_seconds(*args: str, runs: int = 5) -> tuple[float, float]:
-    """(median, max) wall seconds of a whole `sonatina ARGS` process, start-up included."""
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([str(SONATINA), *args], check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), max(times)
+STARTUP_COMMANDS = (("`sonatina --help`", ["--help"]), ("`sonatina models`", ["models"]),
+                    ("`sonatina generate --seconds 30 --out a.mid --seed 1`",
+                     ["generate", "--seconds", "30", "--out", "{tmp}/a.mid", "--seed", "1"]))
 
 
-def startup_rows() -> None:
+def process_seconds(args: list[str], src: str | None = None) -> tuple[float, float]:
+    """(wall, CPU user+sys) seconds of one whole `sonatina ARGS` process, start-up included;
+    `src` runs another version's source tree instead (PYTHONPATH goes before the installed one)."""
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([str(SONATINA), *args], check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def startup_rows(against: str | None = None, runs: int = 5) -> None:
+    """Median wall and CPU time of each start-up command; with `against`, that tree's numbers
+    too, each run alternating between the two so both see the same machine load."""
+    trees = {"this tree": None, **({against: against} if against else {})}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, args in (("`sonatina --help`", ["--help"]), ("`sonatina models`", ["models"]),
-                            ("`sonatina generate --seconds 30 --out a.mid --seed 1`",
-                             ["generate", "--seconds", "30", "--out", f"{tmp}/a.mid", "--seed", "1"])):
-            median, worst = cli_seconds(*args)
-            print(f"| {label}, whole process, median of 5 | {median:.2f} s (max {worst:.2f} s) |")
+        for label, args in STARTUP_COMMANDS:
+            args = [a.format(tmp=tmp) for a in args]
+            times = {name: [] for name in trees}
+            for _ in range(runs):
+                for name, src in trees.items():
+                    times[name].append(process_seconds(args, src))
+            cells = [f"{name}: {statistics.median(w for w, _ in v):.2f} s wall, "
+                     f"{statistics.median(c for _, c in v):.2f} s CPU" for name, v in times.items()]
+            print(f"| {label}, whole process, median of {runs} | {'; '.join(cells)} |")
+    print(f"\nload average (1 min) at the end: {os.getloadavg()[0]:.1f}")
 
 
 def main():
@@ -110,10 +130,11 @@ def main():
     parser.add_argument("--data", type=Path, help="the shared datasets folder (uses pop909/)")
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--startup-only", action="store_true", help="only time whole `sonatina` processes")
+    parser.add_argument("--against", help="another version's src/ folder to time alternately with this one")
     args = parser.parse_args()
     if args.startup_only:
         print("| measure | result |\n|---|---|")
-        startup_rows()
+        startup_rows(args.against)
         return
     if args.data is None:
         parser.error("--data is required (the datasets folder holding pop909/), except with --startup-only")
