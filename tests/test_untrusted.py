@@ -4,6 +4,7 @@ headers become one sentence; the CLI answers them with exit 2 and nothing else o
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import struct
 import subprocess
@@ -168,3 +169,12 @@ def test_memory_limit_turns_into_a_sentence(tmp_path):
     tight = untrusted.Limits(memory_bytes=vm_bytes + (8 << 20))  # the child starts with the server's size
     with pytest.raises(BadInputError, match="could not be read"):
         load_score(big, limits=tight)
+
+
+def test_a_child_killed_by_a_signal_becomes_a_sentence(tmp_path):
+    # Without the address-space limit symusic's bug is a real segfault inside the child.
+    unlimited = untrusted.Limits(memory_bytes=resource.RLIM_INFINITY)
+    died = untrusted.STATS["died"]
+    with pytest.raises(BadInputError, match=r"^'symusic-crash-min.mid' could not be read: the file is damaged\.$"):
+        load_score(CRASH_MIN, limits=unlimited)
+    assert untrusted.STATS["died"] == died + 1

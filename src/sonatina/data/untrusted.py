@@ -11,15 +11,15 @@ libraries' stderr, parses, and sends back plain bytes: a Score as MIDI written b
 audio as raw float32 samples. Never a pickle, so even a subverted child cannot run code in the
 parent. A crash, a signal, a limit or a parse error becomes one BadInputError sentence.
 
-Measured (bench/fuzz.py, 2 shared cores): forking a child from the server costs ~6 ms per file
-against ~190 ms for a fresh interpreter per file (spawn) and ~0.4 ms for a plain in-process
-parse; the server itself starts once in ~0.3 s. Forking the parent directly would be cheaper
-still, but the parent may hold torch, OpenMP and web-server threads, and a fork with threads
-running can deadlock the child on a lock some other thread held.
+Measured (bench/fuzz.py, one 16-bar MIDI file, 2 cores shared with other jobs): 14-34 ms per file
+through the server, against 0.03 ms in-process, 12-54 ms for a plain fork of a parent holding torch
+(no cheaper, and unsafe: a fork while other threads run can deadlock the child on a lock one of
+them held) and 320-740 ms for a fresh interpreter per file (spawn: Python, numpy and symusic
+imported every time). The server starts once per process in ~0.3 s (~1 s more, once, for music21).
 
 Only user files come here. Training corpora are trusted and read in-process
 (`reading.read_midi`, `reading.converted_midi_files`): a corpus of 100k files would pay
-~10 minutes of fork overhead for nothing.
+25-55 minutes of sandbox overhead for nothing.
 """
 
 from __future__ import annotations
