@@ -93,3 +93,12 @@ def test_the_crash_file_uploaded_100_times_each_way(app, client, auth, model_nam
         assert client.get("/dashboard").status_code == 200
     check_still_whole(app, client, studio)
     assert len(list(Path(app.config["FILES_DIR"], "primers").glob("*"))) == 1  # only the first song's primer
+
+
+def test_division_zero_midi_is_refused_at_upload_not_in_the_job(app, client, auth, model_name, studio):
+    data = seeds("midi")[0]
+    zero = data[:12] + b"\x00\x00" + data[14:]  # ticks per quarter 0: MidiTok would divide by zero in the job
+    for via in ("form", "api"):
+        response, message = upload(client, auth, model_name, studio["headers"], "zero.mid", data=zero, via=via)
+        assert response.status_code == 400 and "0 ticks per beat" in message, (via, message)
+    check_still_whole(app, client, studio)
