@@ -120,8 +120,9 @@ def save_primer(upload) -> str | None:
     MIDI/MusicXML/ABC/Humdrum are parsed (and converted) in a child process with the studio's
     limits (8 s, 1.5 GB, 512 kB of notation, .mxl inflating to 4 MB at most) and stored as the
     MIDI that child wrote: the job then reads a clean MIDI and never runs music21. The request
-    thread only waits on a socket meanwhile; other requests keep being answered. Audio is
-    decoded in the sandbox too (its samples stay there); the transcription runs in the job.
+    thread only waits on a socket meanwhile; other requests keep being answered. Audio gets its
+    header, length and MP3/WAV frame structure checked in the sandbox (a full decode of 15 MB
+    takes ~20 s on two busy cores); the job decodes and transcribes it, in the sandbox as well.
     """
     from sonatina.data.untrusted import check_audio, read_score
 
