@@ -158,6 +158,7 @@ def test_training_writes_checkpoint_curve_and_card(tiny_run):
     assert sum(row["split"] == "validation" for row in split) == card["data"]["pieces"]["validation"]
     rows = list(csv.DictReader(open(tiny_run / "learning_curve.csv")))
     assert len(rows) == 2 and float(rows[1]["tokens_seen"]) > float(rows[0]["tokens_seen"])
+    assert (tiny_run / "learning_curve.png").stat().st_size > 5000  # drawn after every epoch
 
 
 def test_resume_continues_from_last_epoch(tiny_corpus, tmp_path):

@@ -64,7 +64,15 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
     extra = {"description": description or f"LSTM trained by `sonatina train` on {', '.join(sources)}",
              "data": {"sources": list(sources), "skipped_log": "skipped.log" if dataset.skipped else None},
              "command": command}
-    return _train(dataset, out, model_config, config, DEFAULT_SETTINGS, extra, resume=resume, progress=progress)
+    return _train(dataset, out, model_config, config, DEFAULT_SETTINGS, extra, resume=resume, progress=progress,
+                  on_epoch_end=_draw_learning_curve)
+
+
+def _draw_learning_curve(run: Path) -> None:
+    """After every epoch: the run's learning_curve.png, current while a long training goes on."""
+    from sonatina.analysis.plots import learning_curve
+
+    learning_curve(run, run / "learning_curve.png")
 
 
 def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | None = None,

@@ -87,8 +87,11 @@ def _genre_stats(dataset: Dataset) -> dict:
 
 def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainConfig,
           tokenizer_settings: dict, card_extra: dict | None = None, resume: bool = False,
-          progress: bool = True) -> dict:
-    """Train on dataset.split('train'), validate on 'validation'; returns the final card."""
+          progress: bool = True, on_epoch_end=None) -> dict:
+    """Train on dataset.split('train'), validate on 'validation'; returns the final card.
+
+    on_epoch_end(out), if given, runs in rank 0 after each epoch's row of learning_curve.csv is
+    written (the API draws the curve with it: plotting is analysis, a later stage than this)."""
     rank, world = _distributed()
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if config.device.startswith("cuda") and world > 1
                           else config.device)
@@ -182,7 +185,8 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
                              config, model, world, card_extra)
                 save_checkpoint(model, out, card)
                 write_card(out)
-            _plot_curve(out)
+            if on_epoch_end:
+                on_epoch_end(out)
             last_dir.mkdir(exist_ok=True)
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
                         "epochs_done": epochs_done, "step": step, "tokens_seen": tokens_seen, "elapsed_s": elapsed,
@@ -231,11 +235,3 @@ def _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, el
                      "processes": world, "parameters": model.num_parameters(), "config": asdict(config)},
         **{k: v for k, v in (extra or {}).items() if k != "data"},
     }
-
-
-def _plot_curve(out: Path) -> None:
-    try:
-        from sonatina.analysis.plots import learning_curve
-    except ImportError:  # plotting lives in the analysis module; training works without it
-        return
-    learning_curve(out, out / "learning_curve.png")
