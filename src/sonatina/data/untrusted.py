@@ -80,39 +80,25 @@ def read_score(path: str | Path, *, name: str | None = None, limits: Limits = CL
     path = Path(path)
     name = name or path.name
     _check_file(path, name, limits.file_bytes)
-    header, payload = _run({"job": "score", "path": str(path.resolve()), "name": name, "limits": asdict(limits)},
-                           _wall(path, limits), name)
+    seconds = limits.score_seconds if path.suffix.lower() in SCORE_SUFFIXES else limits.seconds
+    header, payload = _run({"job": "score", "path": str(path.resolve()), "name": name, "limits": asdict(limits),
+                            "seconds": seconds, "memory": limits.memory_bytes}, seconds, name)
     try:
         return Score.from_midi(payload)
     except Exception:  # the child wrote these bytes with symusic; failing here is a bug of ours
         raise BadInputError(f"'{name}' could not be read: the file is damaged.") from None
 
 
-def read_audio(path: str | Path, *, sample_rate: int | None = None, mono: bool = False,
-               max_seconds: float | None = None, name: str | None = None, limits: Limits = CLI_LIMITS):
-    """Decoded audio (float32 (frames, channels), or (frames,) when mono) and its rate, or BadInputError."""
-    import numpy as np
-
+def run_reader(reader: str, path: str | Path, *, name: str | None = None, max_bytes: int, seconds: float,
+               memory_bytes: int, limits: Limits = CLI_LIMITS, options: dict | None = None) -> tuple[dict, bytes]:
+    """Run `reader` ("package.module:function", called as function(path, name, options) -> (header
+    dict, payload bytes)) on a user's file in a sandboxed child. Stages above this one (audio) bring
+    their own readers this way, so this module never imports them."""
     path = Path(path)
     name = name or path.name
-    _check_file(path, name, limits.audio_bytes)
-    options = {"sample_rate": sample_rate, "mono": mono, "max_seconds": max_seconds}
-    header, payload = _run({"job": "audio", "path": str(path.resolve()), "name": name, "limits": asdict(limits),
-                            "options": options}, limits.audio_seconds, name)
-    data = np.frombuffer(payload, dtype=np.float32).reshape(header["shape"]).copy()
-    return data, int(header["rate"])
-
-
-def check_audio(path: str | Path, *, name: str | None = None, limits: Limits = CLI_LIMITS) -> dict:
-    """Check a user's audio file in the sandbox: header, length and (MP3/WAV) frame structure, without
-    decoding it: {"seconds", "rate"}. A full decode of 15 MB of MP3 takes ~20 s on a busy two-core
-    machine (5 minutes of MP3 took 9.9 s), too long for a request; the job decodes it later."""
-    path = Path(path)
-    name = name or path.name
-    _check_file(path, name, limits.audio_bytes)
-    header, _ = _run({"job": "audio", "path": str(path.resolve()), "name": name, "limits": asdict(limits),
-                      "options": {"check_only": True}}, limits.seconds, name)
-    return {"seconds": header["shape"][0] / header["rate"], "rate": header["rate"]}
+    _check_file(path, name, max_bytes)
+    return _run({"job": reader, "path": str(path.resolve()), "name": name, "limits": asdict(limits),
+                 "options": options or {}, "seconds": seconds, "memory": memory_bytes}, seconds, name)
 
 
 def _check_file(path: Path, name: str, max_bytes: int) -> None:
@@ -123,10 +109,6 @@ def _check_file(path: Path, name: str, max_bytes: int) -> None:
         raise BadInputError(f"'{name}' is empty (0 bytes).")
     if size > max_bytes:
         raise BadInputError(f"'{name}' is larger than {max_bytes / 2**20:.0f} MB, too large to read.")
-
-
-def _wall(path: Path, limits: Limits) -> float:
-    return limits.score_seconds if path.suffix.lower() in SCORE_SUFFIXES else limits.seconds
 
 
 # ------------------------------------------------------------------------------- parent side
@@ -290,10 +272,7 @@ def _child(conn: socket.socket, request: dict) -> None:
     os.dup2(devnull, 2)
     conn.sendall(struct.pack("<i", os.getpid()))
     limits = Limits(**request["limits"])
-    memory = limits.audio_memory_bytes if request["job"] == "audio" else limits.memory_bytes
-    seconds = limits.score_seconds if Path(request["path"]).suffix.lower() in SCORE_SUFFIXES else limits.seconds
-    if request["job"] == "audio" and not request["options"].get("check_only"):
-        seconds = limits.audio_seconds
+    memory, seconds = int(request["memory"]), float(request["seconds"])
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (int(seconds) + 2, int(seconds) + 2))
@@ -303,7 +282,7 @@ def _child(conn: socket.socket, request: dict) -> None:
         if request["job"] == "score":
             header, payload = {}, _score_bytes(Path(request["path"]), name, limits)
         else:
-            header, payload = _audio_bytes(Path(request["path"]), name, request["options"])
+            header, payload = _reader(request["job"])(Path(request["path"]), name, request["options"])
     except BadInputError as exc:
         header, payload = {"error": str(exc)}, None
     except MemoryError:
@@ -461,18 +440,14 @@ def _mxl_rootfile(archive: zipfile.ZipFile, names: list[str]) -> str:
     raise KeyError("no score in the archive")
 
 
-def _audio_bytes(path: Path, name: str, options: dict) -> tuple[dict, bytes]:
-    import numpy as np
+def _reader(spec: str):
+    """The function named "sonatina.module:function" (only Sonatina's own modules)."""
+    import importlib
 
-    from sonatina.audio.files import MAX_AUDIO_SECONDS, audio_info, decode_audio
-
-    if options.get("check_only"):  # an upload check: the header and the frames' structure
-        info = audio_info(path, name=name)
-        return {"shape": [int(info.frames)], "rate": int(info.samplerate)}, b""
-    data, rate = decode_audio(path, sample_rate=options.get("sample_rate"), mono=bool(options.get("mono")),
-                              max_seconds=options.get("max_seconds") or MAX_AUDIO_SECONDS, name=name)
-    data = np.ascontiguousarray(data, dtype=np.float32)
-    return {"shape": list(data.shape), "rate": int(rate)}, data.tobytes()
+    module, _, function = spec.partition(":")
+    if not module.startswith("sonatina."):
+        raise ValueError(f"not a Sonatina reader: {spec}")
+    return getattr(importlib.import_module(module), function)
 
 
 if __name__ == "__main__":

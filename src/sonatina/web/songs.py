@@ -124,7 +124,8 @@ def save_primer(upload) -> str | None:
     header, length and MP3/WAV frame structure checked in the sandbox (a full decode of 15 MB
     takes ~20 s on two busy cores); the job decodes and transcribes it, in the sandbox as well.
     """
-    from sonatina.data.untrusted import check_audio, read_score
+    from sonatina.audio.files import check_audio
+    from sonatina.data.untrusted import read_score
 
     if upload is None or not getattr(upload, "filename", ""):
         return None
