@@ -83,3 +83,40 @@ def test_bad_pieces_are_refused_with_one_sentence(model):
         convert_score(model, None, song(), "jazz", melody_track=7)
     with pytest.raises(UnknownOptionError, match="cannot convert to 'polka'"):
         convert_score(model, None, song(), "polka")
+
+
+def test_the_request_offers_exactly_the_genres_there_are_arrangements_for():
+    from sonatina.request import ConvertRequest
+
+    assert set(ConvertRequest["to"].choices) == set(ARRANGEMENTS)
+
+
+def test_cli_converts_a_file_and_classify_reads_it(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    source = tmp_path / "song.mid"
+    song().dump_midi(str(source))
+    out = tmp_path / "rock.mid"
+    run = subprocess.run([sys.executable, "-m", "sonatina", "convert", str(source), "--to", "rock", "--out", str(out),
+                          "--seed", "2", "--key", "A major", "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["files"][0]
+    assert result["tracks"] == ["Melody", "Guitar", "Bass", "Drums"]
+    assert result["settings"]["key"] == "A major" and result["settings"]["written_as"] == "pop"
+    assert abs(result["seconds"] - BARS * 4 * 60 / 100) < 0.05 * BARS * 4 * 60 / 100  # length kept (±5 %)
+    from symusic import Score as Read
+
+    converted = Read(str(out))
+    melody = next(t for t in converted.tracks if t.name == "Melody")
+    assert [n.pitch for n in melody.notes] == [n.pitch + 2 for n in song().tracks[0].notes]  # G -> A
+    drums = next(t for t in converted.tracks if t.is_drum)
+    assert len(drums.notes) > BARS * 4  # a groove, not a few hits
+    run = subprocess.run([sys.executable, "-m", "sonatina", "classify", str(out), "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    probabilities = json.loads(run.stdout)["pieces"][0]["probabilities"]
+    assert abs(sum(probabilities.values()) - 1) < 1e-3 and set(probabilities) >= {"jazz", "pop", "folk"}
+    bad = subprocess.run([sys.executable, "-m", "sonatina", "convert", str(source), "--to", "polka", "--out",
+                          str(tmp_path / "x.mid")], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "must be one of" in bad.stderr

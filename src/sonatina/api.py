@@ -10,21 +10,29 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import tempfile
 from pathlib import Path
 
+from symusic import Score
+
+from sonatina.audio.files import READ_SUFFIXES
+from sonatina.compose.convert import convert_score
 from sonatina.compose.pieces import Piece
 from sonatina.compose.pieces import compose as _compose
-from sonatina.data.corpus import collect_sources
+from sonatina.compose.sample import SamplingConfig
+from sonatina.data.corpus import collect_sources, load_score
 from sonatina.data.dataset import build_dataset, ensure_validation
 from sonatina.data.tokens import DEFAULT_SETTINGS
 from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.model.checkpoint import preset as model_preset
-from sonatina.model.registry import LoadedModel, list_models, load_model
+from sonatina.model.registry import LoadedModel, drum_model, genre_classifier, list_models, load_model
+from sonatina.request import ConvertRequest, GenerationRequest
 
 # Training and evaluation import torch (~1.5 s); they are imported where they are called so that
 # composing, listing models and `sonatina --help` never load it.
 
-__all__ = ["Piece", "compose", "evaluate", "list_models", "load_model", "train"]
+__all__ = ["Piece", "classify", "compose", "convert", "evaluate", "list_models", "load_model", "train"]
 log = logging.getLogger(__name__)
 
 
@@ -93,3 +101,48 @@ def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | N
     result = likelihood(loaded.net, dataset.pieces, genre_of, loaded.vocab)
     return {"model": loaded.name, **result.as_dict(), "skipped": len(dataset.skipped),
             "skipped_files": [name for name, _ in dataset.skipped]}
+
+
+def convert(source: str | Path | Score, to: str | None = None, model: str | Path | LoadedModel = "default",
+            **settings) -> list[Piece]:
+    """SOURCE (a MIDI/MusicXML/ABC file, a recording, or a Score) played as genre TO, once per
+    variation; settings as in sonatina.request.ConvertRequest (strength, keep, melody_track,
+    tempo, key, instrument, temperature, top_k, top_p, seed, variations)."""
+    asked = ConvertRequest.validate({"to": to, **settings}, only=tuple(s for s in ConvertRequest.settings if s != "model"))
+    if asked["to"] is None:
+        raise SonatinaError("Say which genre to convert to, e.g. to='jazz' (CLI: --to jazz).")
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    score, name = _read_piece(source)
+    base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
+    seeds = [(base_seed + i) % (GenerationRequest["seed"].maximum + 1) for i in range(asked["variations"])]
+    scores, info = convert_score(
+        loaded, drum_model(), score, asked["to"], keep_bass=asked["keep"] == "melody+bass",
+        melody_track=asked["melody_track"], strength=asked["strength"], tempo=asked["tempo"], key=asked["key"],
+        melody_instrument=asked["instrument"], sampling=SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"]),
+        seeds=seeds)
+    settings_out = {k: asked[k] for k in ("strength", "keep", "temperature", "top_k", "top_p")}
+    return [Piece(s, seed, {**info, **settings_out, "model": loaded.name, "source": name, "seed": seed,
+                            "variation": i + 1, "variations": len(seeds)})
+            for i, (s, seed) in enumerate(zip(scores, seeds))]
+
+
+def classify(source: str | Path | Score) -> dict[str, float]:
+    """Which genre SOURCE sounds like: probabilities per genre of the shipped classifier, most likely first."""
+    score, _ = _read_piece(source)
+    probabilities = genre_classifier().probabilities(score)
+    return dict(sorted(probabilities.items(), key=lambda kv: -kv[1]))
+
+
+def _read_piece(source: str | Path | Score) -> tuple[Score, str]:
+    """A user's piece as a Score: music files are read in the sandbox, recordings transcribed first."""
+    if isinstance(source, Score):
+        return source, "score"
+    path = Path(source)
+    if path.suffix.lower() in READ_SUFFIXES:
+        from sonatina.audio.transcribe import transcribe
+
+        with tempfile.TemporaryDirectory() as folder:
+            midi = Path(folder) / "transcribed.mid"
+            transcribe(path, midi)
+            return load_score(midi), path.name
+    return load_score(path), path.name

@@ -41,6 +41,7 @@ class Setting:
     maximum: float | None = None
     step: float | None = None  # the form widget's granularity
     examples: tuple = ()
+    choices: tuple[str, ...] = ()  # for text settings: the only values accepted
 
     @property
     def flag(self) -> str:
@@ -82,6 +83,8 @@ class Setting:
             raise SettingError(self.name, f"{self.label} cannot be empty; leave it out for the default.")
         if "\x00" in text or len(text) > 200:
             raise SettingError(self.name, f"{self.label} '{_show(text)}' is not one Sonatina knows.")
+        if self.choices and text not in self.choices:
+            raise SettingError(self.name, f"{self.label} must be one of {', '.join(self.choices)}, not {_show(text)}.")
         if self.kind == "key":
             from sonatina.music.keys import key_name, parse_key
 
@@ -221,4 +224,33 @@ GenerationRequest = RequestSpec("generation", [
             default=1, minimum=1, maximum=8, step=1),
     Setting("primer", "file", "Primer", "A MIDI, MusicXML or ABC file (or audio, where transcription is installed) "
             "to continue."),
+])
+
+
+def _shared(name: str, **changes) -> Setting:
+    """A generation setting reused by another request, with the same bounds."""
+    from dataclasses import replace
+
+    return replace(GenerationRequest[name], **changes)
+
+
+# Genre conversion (sonatina.compose.convert): the piece's melody kept, the rest made anew.
+ConvertRequest = RequestSpec("conversion", [
+    Setting("to", "text", "Target genre", "Genre to convert to.", choices=("classical", "folk", "jazz", "pop", "rock")),
+    _shared("model", help="Model whose genres write the new parts (see `sonatina models`); the CLI also takes a "
+            "run folder, e.g. one trained with `sonatina train rock=FOLDER`."),
+    Setting("strength", "number", "Strength", "Share of the bars whose accompaniment is made anew (0 keeps the "
+            "original accompaniment under the new parts, 1 replaces all of it).", default=1.0, minimum=0,
+            maximum=1, step=0.05),
+    Setting("keep", "text", "Keep", "What stays exactly as it is: the melody, or the melody and the bass line.",
+            default="melody", choices=("melody", "melody+bass")),
+    Setting("melody_track", "integer", "Melody track", "Track number holding the melody (default: found "
+            "automatically: a track named melody/vocal/lead, else the one that carries the tune).",
+            minimum=0, maximum=255, step=1),
+    _shared("tempo", help="Beats per minute (default: the original tempo, so the length is kept)."),
+    _shared("key", help="Transpose to this key, e.g. 'D minor' (default: the original key)."),
+    _shared("instrument", help="Instrument for the melody, a General MIDI name or program 0-127 "
+            "(default: the genre's lead, e.g. tenor sax in jazz)."),
+    _shared("temperature"), _shared("top_k"), _shared("top_p"), _shared("seed"),
+    _shared("variations", help="Versions to make, with seeds seed, seed+1, ..."),
 ])

@@ -12,6 +12,7 @@ from sonatina import __version__
 # area does not stop the others from loading.
 COMMAND_MODULES = [
     "sonatina.cli.core_commands",
+    "sonatina.cli.convert_commands",
     "sonatina.cli.audio_commands",
     "sonatina.cli.analysis_commands",
     "sonatina.cli.web_commands",

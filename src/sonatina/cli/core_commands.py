@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import emit, json_option, user_errors
-from sonatina.errors import SonatinaError
+from sonatina.cli.common import emit, json_option, output_paths, request_options, user_errors
 from sonatina.request import GenerationRequest
 from sonatina.model.checkpoint import PRESETS
 
@@ -63,49 +62,8 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, embed_dim, 
                           f"{val['epoch']} epoch(s)); learning curve in {Path(out) / 'learning_curve.png'}.")
 
 
-def _numbered(path: Path, index: int, count: int) -> Path:
-    return path if count == 1 else path.with_name(f"{path.stem}-{index}{path.suffix}")
-
-
-MIDI_OUT_SUFFIXES = (".mid", ".midi")
-
-
-def _request_options(spec):
-    """One click option per setting of a RequestSpec: help, default and bounds come from the spec.
-    Values arrive as text and spec.validate() judges them, so the CLI says what the web says."""
-    def decorate(command):
-        for setting in reversed(list(spec)):
-            words = setting.help + (f" ({setting.range_text()})" if setting.range_text() else "")
-            if setting.default is not None:
-                words += f"  [default: {setting.default_text()}]"
-            kind = click.Path(dir_okay=False) if setting.kind == "file" else None
-            metavar = {"integer": "INTEGER", "number": "NUMBER", "file": "FILE"}.get(setting.kind, "TEXT")
-            command = click.option(setting.flag, setting.name, type=kind, metavar=metavar, help=words)(command)
-        return command
-    return decorate
-
-
-def _output_paths(out: Path, audio: str | None, variations: int, primer: str | None) -> list[tuple[Path, Path | None]]:
-    """(MIDI path, audio path) per piece, or one sentence when a path would write the wrong kind of
-    file or two files (or a file and the primer) would share a path."""
-    if out.suffix.lower() not in MIDI_OUT_SUFFIXES:
-        hint = f"; for audio add --audio {out.suffix.lower()[1:]}, which writes it beside the MIDI" \
-            if out.suffix.lower() in (".mp3", ".wav", ".flac") else ""
-        raise SonatinaError(f"--out names the MIDI file, so it must end in .mid or .midi, not '{out.name}'{hint}.")
-    paths = [(midi, midi.with_suffix(f".{audio}") if audio else None)
-             for midi in (_numbered(out, i, variations) for i in range(1, variations + 1))]
-    taken = set()
-    for path in (p for pair in paths for p in pair if p is not None):
-        if primer and path.resolve() == Path(primer).resolve():
-            raise SonatinaError(f"Writing '{path}' would overwrite the primer; choose another --out.")
-        if path.resolve() in taken:
-            raise SonatinaError(f"Two outputs would share the path '{path}'; choose another --out.")
-        taken.add(path.resolve())
-    return paths
-
-
 @click.command()
-@_request_options(GenerationRequest)
+@request_options(GenerationRequest)
 @click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]), help="Also render audio beside each MIDI.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="FILE.mid (numbered -1, -2... for variations; audio goes beside it as FILE.mp3 etc.).")
@@ -116,7 +74,7 @@ def generate(out, audio, as_json, **options):
     from sonatina import api
 
     settings = GenerationRequest.validate(options)  # every bound checked before anything is loaded
-    outputs = _output_paths(Path(out), audio, settings["variations"], settings["primer"])
+    outputs = output_paths(Path(out), audio, settings["variations"], settings["primer"])
     started = time.monotonic()
     pieces = api.compose(settings.pop("model"), **settings)
     elapsed = time.monotonic() - started

@@ -26,7 +26,7 @@ from sonatina.data.tokens import BEATS_PER_BAR, decode, encode
 from sonatina.errors import BadInputError, UnknownOptionError
 from sonatina.music.chords import estimate_chords
 from sonatina.music.instruments import resolve_instrument
-from sonatina.music.keys import estimate_key, key_name, shift_to
+from sonatina.music.keys import estimate_key, key_name, parse_key, shift_to
 from sonatina.music.melody import extract_bass, extract_melody
 
 TPQ = 480
@@ -225,8 +225,6 @@ def split_source(score: Score, melody_track: int | None, keep_bass: bool):
     if end / score.ticks_per_quarter > MAX_SOURCE_BEATS:
         raise BadInputError(f"The piece is longer than {MAX_SOURCE_BEATS // BEATS_PER_BAR} bars; "
                             "convert a movement or a section of it.")
-    if melody_track is not None and not 0 <= melody_track < len(score.tracks):
-        raise BadInputError(f"There is no track {melody_track}; the piece has tracks 0-{len(score.tracks) - 1}.")
     melody, track = extract_melody(score, melody_track)
     if len(melody) < MIN_MELODY_NOTES:
         raise BadInputError("The piece has no melody to keep (fewer than 4 notes in its top line).")
@@ -234,7 +232,13 @@ def split_source(score: Score, melody_track: int | None, keep_bass: bool):
     return melody, bass, track
 
 
-def _part(name: str, instrument: str, notes) -> Track:
+def _check_track(score: Score, melody_track: int | None) -> int | None:
+    if melody_track is not None and not 0 <= melody_track < len(score.tracks):
+        raise BadInputError(f"There is no track {melody_track}; the piece has tracks 0-{len(score.tracks) - 1}.")
+    return melody_track
+
+
+def _part(name: str, instrument: str | int, notes) -> Track:
     track = Track(name=name, program=resolve_instrument(instrument))
     track.notes.extend(sorted(notes, key=lambda n: (n.time, n.pitch)))
     return track
@@ -293,14 +297,26 @@ def _swing(notes: list[Note], tpq: int, ratio: float) -> list[Note]:
 
 def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: bool = False,
                   melody_track: int | None = None, strength: float = 1.0, tempo: float | None = None,
+                  key: str | None = None, melody_instrument: int | None = None,
                   sampling: SamplingConfig | None = None, seeds: list[int] = (0,)) -> tuple[list[Score], dict]:
-    """The source `score` played as `genre`, once per seed; returns (scores, what was done)."""
+    """The source `score` played as `genre`, once per seed; returns (scores, what was done).
+
+    `key` transposes the whole source first (by the smallest move to the new tonic); a key's mode
+    is the source's own, since the melody is kept as it is."""
     sampling = sampling or SamplingConfig()
     frame_rules, writer = arrangement_for(genre, model.genres)
     score = score.resample(TPQ)
-    melody, bass, track = split_source(score, melody_track, keep_bass)
+    melody_track = _check_track(score, melody_track)
     pitched = [n for t in score.tracks if not t.is_drum for n in t.notes]
+    if not pitched:
+        raise BadInputError("The piece has no pitched notes to convert (is it drums only?).")
     tonic, mode = estimate_key(np.array([n.pitch for n in pitched]), np.array([max(1, n.duration) for n in pitched]))
+    if key:
+        move = (parse_key(key)[0] - tonic) % 12
+        move = move - 12 if move > 6 else move
+        score = score.shift_pitch(move)
+        tonic = (tonic + move) % 12
+    melody, bass, track = split_source(score, melody_track, keep_bass)
     frame = source_frame(model.tokenizer, score, melody, shift_to(tonic, 0))
     tempo = float(tempo or (score.tempos[0].qpm if len(score.tempos) else 120.0))
     pitch_of = _pitch_values(model.tokenizer)
@@ -328,7 +344,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         out = Score(TPQ)
         out.tempos = [Tempo(0, qpm=tempo)]
         out.time_signatures = [TimeSignature(0, 4, 4)]
-        out.tracks.append(_part("Melody", frame_rules.melody, melody))
+        out.tracks.append(_part("Melody", frame_rules.melody if melody_instrument is None else melody_instrument, melody))
         if bass or unchanged:
             out.tracks.append(_part("Kept", "acoustic grand piano", bass + unchanged))
         out.tracks.extend(p for p in parts if len(p.notes))

@@ -24,6 +24,7 @@ from safetensors.numpy import load_file
 from symusic import Note, Score, Track
 
 from sonatina.errors import BadInputError, UnknownOptionError
+from sonatina.model.stepper import lstm_cell
 
 STEPS_PER_BEAT = 4
 BEATS_PER_BAR = 4
@@ -118,7 +119,6 @@ class DrumModel:
         self.w_ih, self.w_hh = weights["lstm.weight_ih_l0"].T, weights["lstm.weight_hh_l0"].T
         self.bias = weights["lstm.bias_ih_l0"] + weights["lstm.bias_hh_l0"]
         self.head_w, self.head_b = weights["head.weight"].T, weights["head.bias"]
-        self.hidden = self.w_hh.shape[0]
 
     @classmethod
     def load(cls, folder: str | Path) -> "DrumModel":
@@ -131,12 +131,7 @@ class DrumModel:
             raise BadInputError(f"'{folder}' holds no usable drum model ({exc}).") from None
 
     def _step(self, x, h, c):
-        H = self.hidden
-        gates = x @ self.w_ih + h @ self.w_hh + self.bias
-        sig = lambda v: 0.5 * (np.tanh(0.5 * v) + 1.0)  # noqa: E731
-        i, f, g, o = sig(gates[:H]), sig(gates[H:2 * H]), np.tanh(gates[2 * H:3 * H]), sig(gates[3 * H:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        h, c = lstm_cell(x @ self.w_ih + h @ self.w_hh + self.bias, c)
         return h @ self.head_w + self.head_b, h, c
 
     def sample_hits(self, style: str, bars: int, *, fill_every: int = 8, temperature: float = 1.0,
@@ -150,7 +145,7 @@ class DrumModel:
         fill = ((bar + 1) % fill_every == 0) if fill_every else np.zeros(steps, dtype=bool)
         style_hot = np.zeros(len(self.styles), dtype=np.float32)
         style_hot[self.styles.index(style)] = 1
-        h = c = np.zeros(self.hidden, dtype=np.float32)
+        h = c = np.zeros(self.w_hh.shape[0], dtype=np.float32)
         hits = np.zeros((steps, N))
         prev = np.zeros(N, dtype=np.float32)
         for t in range(steps):

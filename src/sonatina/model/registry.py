@@ -6,6 +6,7 @@ something asks for `.net` (evaluation), so composing never imports torch.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -106,3 +107,19 @@ def list_models() -> list[dict]:
             "bits_per_note": card.get("validation", {}).get("bits_per_note"),
         })
     return rows
+
+
+@functools.cache
+def drum_model():
+    """The shipped groove model (pretrained/drums), loaded once."""
+    from sonatina.model.drums import DrumModel
+
+    return DrumModel.load(PRETRAINED_DIR / "drums")
+
+
+@functools.cache
+def genre_classifier():
+    """The shipped genre classifier (pretrained/genre_classifier.json), loaded once."""
+    from sonatina.model.classify import GenreClassifier
+
+    return GenreClassifier.load(PRETRAINED_DIR / "genre_classifier.json")

@@ -44,19 +44,12 @@ class NumpyStepper:
         zeros = np.zeros((batch, self.hidden), dtype=np.float32)
         return [(zeros.copy(), zeros.copy()) for _ in self.layers]
 
-    def _cell(self, gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        H = self.hidden  # torch's gate order: input, forget, cell, output
-        i, f = _sigmoid(gates[:, :H]), _sigmoid(gates[:, H:2 * H])
-        g, o = np.tanh(gates[:, 2 * H:3 * H]), _sigmoid(gates[:, 3 * H:])
-        c = f * c + i * g
-        return o * np.tanh(c), c
-
     def step(self, tokens, genre, mode, state: State) -> tuple[np.ndarray, State]:
         """tokens, genre, mode: int arrays [B] -> logits [B, V], new state."""
         x = self.embed[tokens] + self.genre_embed[genre] + self.mode_embed[mode]
         new_state = []
         for (w_ih, w_hh, b), (h, c) in zip(self.layers, state):
-            h, c = self._cell(x @ w_ih + h @ w_hh + b, c)
+            h, c = lstm_cell(x @ w_ih + h @ w_hh + b, c)
             new_state.append((h, c))
             x = h
         return x @ self.head_w + self.head_b, new_state
@@ -76,7 +69,7 @@ class NumpyStepper:
             projected = xs @ w_ih  # [B, T, 4H]
             outputs = np.empty((B, T, self.hidden), dtype=np.float32)
             for t in range(T):
-                h, c = self._cell(projected[:, t] + h @ w_hh + b, c)
+                h, c = lstm_cell(projected[:, t] + h @ w_hh + b, c)
                 outputs[:, t] = h
             new_state.append((h, c))
             xs = outputs
@@ -95,6 +88,16 @@ def _check_shapes(w: dict[str, np.ndarray], config: ModelConfig) -> None:
             raise KeyError(f"no weights '{name}'")
         if w[name].shape != shape:
             raise ValueError(f"weights '{name}' have shape {w[name].shape}, the config says {shape}")
+
+
+def lstm_cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM cell update from its pre-activation gates [..., 4H] (torch's order: input,
+    forget, cell, output) and cell state [..., H] -> (h, c)."""
+    H = c.shape[-1]
+    i, f = _sigmoid(gates[..., :H]), _sigmoid(gates[..., H:2 * H])
+    g, o = np.tanh(gates[..., 2 * H:3 * H]), _sigmoid(gates[..., 3 * H:])
+    c = f * c + i * g
+    return o * np.tanh(c), c
 
 
 def _sigmoid(x):

@@ -1,0 +1,65 @@
+"""`sonatina convert | classify`: a piece in another genre, and which genre a piece sounds like."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from sonatina.cli.common import emit, json_option, output_paths, request_options, user_errors
+from sonatina.request import ConvertRequest
+
+
+@click.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@request_options(ConvertRequest)
+@click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]), help="Also render audio beside each MIDI.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="FILE.mid (numbered -1, -2... for variations; audio goes beside it as FILE.mp3 etc.).")
+@json_option
+@user_errors
+def convert(source, audio, out, as_json, **options):
+    """Play SOURCE (MIDI, MusicXML, ABC or a recording) in another genre: its melody, bars and harmony
+    kept, its accompaniment, bass and drums made anew by the models."""
+    from sonatina import api
+
+    settings = ConvertRequest.validate(options)
+    outputs = output_paths(Path(out), audio, settings["variations"], source)
+    started = time.monotonic()
+    pieces = api.convert(source, **settings)
+    elapsed = time.monotonic() - started
+    files = []
+    for piece, (midi, sound) in zip(pieces, outputs):
+        entry = {"midi": str(piece.write_midi(midi)), "seconds": round(piece.duration_s, 3),
+                 "tracks": [t.name for t in piece.score.tracks], "seed": piece.seed, "settings": piece.settings}
+        if sound:
+            from sonatina.audio.synth import render
+
+            entry["audio"] = render(piece.score, sound)["path"]
+        files.append(entry)
+    info = pieces[0].settings
+    written = f" (its parts written as {info['written_as']})" if info["written_as"] != info["genre"] else ""
+    emit({"files": files, "convert_seconds": round(elapsed, 3)}, as_json,
+         f"Wrote {', '.join(Path(f['midi']).name for f in files)}: {Path(source).name} as {info['genre']}{written}, "
+         f"{info['bars']} bars in {info['key']}, melody of {info['melody_notes']} notes kept, "
+         f"parts: {', '.join(files[0]['tracks'])}.")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@json_option
+@user_errors
+def classify(files, as_json):
+    """Which genre each piece in FILES sounds like, with the shipped classifier's probabilities."""
+    from sonatina import api
+
+    rows = [{"file": f, "probabilities": {g: round(p, 4) for g, p in api.classify(f).items()}} for f in files]
+    lines = [f"{Path(r['file']).name}: " + ", ".join(f"{g} {p:.0%}" for g, p in list(r["probabilities"].items())[:3])
+             for r in rows]
+    emit({"pieces": rows}, as_json, "\n".join(lines))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(convert)
+    group.add_command(classify)
