@@ -39,7 +39,7 @@ class User(UserMixin, Base):
 
 
 class Job(Base):
-    """One generation request; its id is the task queue's task id."""
+    """One generation or conversion request; its id is the task queue's task id."""
 
     __tablename__ = "jobs"
 
@@ -49,11 +49,17 @@ class Job(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The MIDI the job starts from: a primer to continue, or (kind "convert") the piece converted.
     primer_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="generate", server_default="generate")  # |convert
+    # A conversion's source: one of the owner's songs (NULL once deleted) and the name shown for it.
+    source_song_id: Mapped[int | None] = mapped_column(ForeignKey("songs.id", ondelete="SET NULL"), nullable=True)
+    source_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
-    songs: Mapped[list["Song"]] = relationship(back_populates="job", order_by="Song.id")
+    songs: Mapped[list["Song"]] = relationship(back_populates="job", order_by="Song.id",
+                                               foreign_keys="Song.job_id")
 
 
 class Song(Base):
@@ -72,11 +78,21 @@ class Song(Base):
     midi_file: Mapped[str] = mapped_column(String(120))
     wav_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
     mp3_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # A generated song's primer, or a converted song's source as stored MIDI (kept, so the
+    # original still plays beside the conversion after its song is deleted).
     primer_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    source_song_id: Mapped[int | None] = mapped_column(ForeignKey("songs.id", ondelete="SET NULL"), nullable=True,
+                                                       index=True)
+    source_name: Mapped[str | None] = mapped_column(String(120), nullable=True)  # song title or file name
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     owner: Mapped[User] = relationship(back_populates="songs")
-    job: Mapped[Job | None] = relationship(back_populates="songs")
+    job: Mapped[Job | None] = relationship(back_populates="songs", foreign_keys=[job_id])
+    source_song: Mapped["Song | None"] = relationship(remote_side=[id], foreign_keys=[source_song_id])
+
+    @property
+    def is_conversion(self) -> bool:
+        return (self.settings or {}).get("kind") == "convert"
 
     def files(self) -> list[str]:
         return [f for f in (self.midi_file, self.wav_file, self.mp3_file) if f]
@@ -92,6 +108,8 @@ class Song(Base):
             "settings": self.settings,
             "created_at": self.created_at.isoformat(),
             "job_id": self.job_id,
+            "source_song_id": self.source_song_id,
+            "source_name": self.source_name,
         }
 
 
