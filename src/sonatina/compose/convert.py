@@ -150,13 +150,17 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         if queue:
             token = queue.pop(0)
         else:
-            scores = np.where(grammar.mask()[0], last[0], -np.inf)
-            if next_kept < len(pending) and grammar.bar[0] >= 0:  # time may reach the next kept notes, not pass them
+            # time moves forward, and may reach the next kept notes but not pass them
+            time_ok = is_time & ~(is_position & (vocab.position_of <= grammar.pos[0]))
+            if next_kept < len(pending) and grammar.bar[0] >= 0:
                 limit = pending[next_kept]
                 if (bar + 1) * per_bar > limit:
-                    scores[vocab.bar] = -np.inf
-                scores[is_position & (bar * per_bar + vocab.position_of > limit)] = -np.inf
-            timing = np.where(is_time, scores, -np.inf)
+                    time_ok[vocab.bar] = False
+                time_ok &= ~(is_position & (bar * per_bar + vocab.position_of > limit))
+            scores = np.where(grammar.mask()[0] & (time_ok | ~is_time), last[0], -np.inf)
+            # if no new note fits here (e.g. a melody below the voice's range), time moves on even
+            # where the grammar's taste (no silent opening beat, no two empty bars) would not
+            timing = np.where(time_ok, last[0], -np.inf)
             here = min(now, frame.end - 1)
             scores[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
             scores[is_pitch & frame.chord_tones[here][pitch_of % 12]] += CHORD_BONUS
@@ -187,8 +191,7 @@ def source_frame(tokenizer, score: Score, melody: list[Note], shift: int) -> Sou
     """The melody's pitch and the source's chords per position, moved to C."""
     per_beat = max(tokenizer.config.beat_res.values())
     tpq = score.ticks_per_quarter
-    end_tick = max(n.time + n.duration for t in score.tracks if not t.is_drum for n in t.notes)
-    end = -(-end_tick // (BEATS_PER_BAR * tpq)) * BEATS_PER_BAR * per_beat
+    end = -(-end_of(score) // (BEATS_PER_BAR * tpq)) * BEATS_PER_BAR * per_beat
     melody_pitch = np.full(end, 128)
     starts = _positions([n.time for n in melody], tpq, per_beat)
     for i, note in enumerate(melody):  # the melody sounding at each position, else the one to come
@@ -230,6 +233,11 @@ def split_source(score: Score, melody_track: int | None, keep_bass: bool):
         raise BadInputError("The piece has no melody to keep (fewer than 4 notes in its top line).")
     bass = extract_bass(score, melody, exclude_track=track) if keep_bass else []
     return melody, bass, track
+
+
+def end_of(score: Score) -> int:
+    """Tick where the last pitched note ends."""
+    return max((n.time + n.duration for t in score.tracks if not t.is_drum for n in t.notes), default=0)
 
 
 def _check_track(score: Score, melody_track: int | None) -> int | None:
@@ -318,10 +326,13 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         tonic = (tonic + move) % 12
     melody, bass, track = split_source(score, melody_track, keep_bass)
     frame = source_frame(model.tokenizer, score, melody, shift_to(tonic, 0))
-    tempo = float(tempo or (score.tempos[0].qpm if len(score.tempos) else 120.0))
+    # the source's own tempo map (rubato and all) unless a tempo is asked for
+    tempos = [Tempo(0, qpm=float(tempo))] if tempo else \
+        [t.copy() for t in score.tempos if t.time < end_of(score)] or [Tempo(0, qpm=120.0)]
+    tempo = float(tempos[0].qpm)
     pitch_of = _pitch_values(model.tokenizer)
     bars = frame.end // (BEATS_PER_BAR * model.vocab.positions_per_beat)
-    end_tick = bars * BEATS_PER_BAR * TPQ
+    end_tick = end_of(score)  # the converted piece ends where the source does
     per_tick = model.vocab.positions_per_beat / TPQ
 
     def root_at(tick: int) -> int:  # the source chord's root pitch class at a tick, -1 for none
@@ -342,7 +353,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             kept = kept + new  # the next voice hears this one
             parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
         out = Score(TPQ)
-        out.tempos = [Tempo(0, qpm=tempo)]
+        out.tempos = tempos
         out.time_signatures = [TimeSignature(0, 4, 4)]
         out.tracks.append(_part("Melody", frame_rules.melody if melody_instrument is None else melody_instrument, melody))
         if bass or unchanged:
@@ -350,6 +361,10 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         out.tracks.extend(p for p in parts if len(p.notes))
         if drum_model is not None and frame_rules.drums in drum_model.styles:
             out.tracks.append(drum_model.track(frame_rules.drums, bars, TPQ, seed=seed))
+        for part in out.tracks:  # nothing starts after the source's end; the last notes are held to it
+            sounding = [n for n in part.notes if n.time < end_tick]
+            part.notes.clear()
+            part.notes.extend(sounding)
         finish_ending(out, end_tick)
         results.append(out)
     info = {"genre": genre, "written_as": writer, "key": key_name(tonic, mode), "melody_track": track,

@@ -1,0 +1,137 @@
+"""Genre conversion measured on held-out pieces: every source genre into every target genre.
+
+    .venv/bin/python bench/convert.py --data ../shared/datasets [--pieces 4 --bars 16]
+
+Pieces come from the test split (sonatina's split_of, as the shipped models and the classifier
+use it, so none of them was learned from), cropped to their first --bars bars. Each is converted
+with the shipped `default` model and groove model, seed 1, and judged by:
+  target   share of conversions the shipped genre classifier puts in the target genre
+           (classical counts chorale too; it knows no rock, so rock has no figure)
+  melody   share of the source melody's notes found in the output's melody at the same onset
+           (within 1/32 note) and pitch
+  harmony  share of the source's chord beats (music.chords) whose root the output keeps
+  length   output length over source length
+  speed    seconds of computing per 60 s of music
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from symusic import Score
+
+sys.path.insert(0, str(Path(__file__).parent))
+from classifier import SOURCES, works  # noqa: E402  (the same pieces and splits as the classifier's bench)
+
+from sonatina import api  # noqa: E402
+from sonatina.data.corpus import collect_sources  # noqa: E402
+from sonatina.data.corpus.reading import read_midi  # noqa: E402
+from sonatina.data.dataset import split_of  # noqa: E402
+from sonatina.errors import SonatinaError  # noqa: E402
+from sonatina.model.registry import genre_classifier  # noqa: E402
+from sonatina.music.chords import estimate_chords  # noqa: E402
+from sonatina.music.melody import extract_melody  # noqa: E402
+
+SOURCE_GENRES = ("classical", "folk", "jazz", "pop")
+TARGETS = ("classical", "folk", "jazz", "pop", "rock")
+ACCEPTED = {"classical": {"classical", "chorale"}}
+TOLERANCE = 480 // 8  # 1/32 note at 480 ticks per quarter
+
+
+def crop(score: Score, bars: int) -> Score:
+    score = score.resample(480)
+    end = bars * 4 * 480
+    for track in score.tracks:
+        kept = [n for n in track.notes if n.time < end]
+        track.notes.clear()
+        track.notes.extend(kept)
+    score.tempos = [t for t in score.tempos if t.time < end]
+    return score
+
+
+def seconds(score: Score) -> float:
+    """When the last note ends, in seconds."""
+    return float(max(n.time + n.duration for t in score.to("second").tracks for n in t.notes))
+
+
+def held_out(data: Path, genre: str, count: int, bars: int) -> list[tuple[str, Score]]:
+    sources = [s if s.startswith("music21:") else str(data / s) for s in SOURCES[genre]]
+    if genre == "classical":
+        sources = [str(data / "giantmidi-eval/ground_truth")]  # the score version: one per piece
+    out = []
+    for ref in collect_sources(sources, genre=genre):
+        for midi, key in works(ref):
+            if split_of(key) != "test":
+                continue
+            try:
+                score = crop(read_midi(midi), bars)
+            except SonatinaError:
+                continue
+            if score.note_num() >= 16:
+                out.append((key, score))
+            if len(out) == count:
+                return out
+    return out
+
+
+def melody_kept(source: Score, output: Score) -> float:
+    melody, _ = extract_melody(source)
+    made = next(t for t in output.tracks if t.name == "Melody").notes
+    onsets = {}
+    for n in made:
+        onsets.setdefault(n.pitch, []).append(n.time)
+    found = sum(any(abs(t - n.time) <= TOLERANCE for t in onsets.get(n.pitch, ())) for n in melody)
+    return found / len(melody)
+
+
+def harmony_kept(source: Score, output: Score) -> float:
+    a, b = estimate_chords(source), estimate_chords(output)
+    pairs = [(x.root, y.root) for x, y in zip(a, b) if x.root is not None]
+    return float(np.mean([x == y for x, y in pairs])) if pairs else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--pieces", type=int, default=4)
+    parser.add_argument("--bars", type=int, default=16)
+    args = parser.parse_args()
+    classifier = genre_classifier()
+    api.convert(held_out(args.data, "pop", 1, 4)[0][1], to="pop", seed=0)  # load the models before timing
+    rows = {}
+    for source_genre in SOURCE_GENRES:
+        pieces = held_out(args.data, source_genre, args.pieces, args.bars)
+        for target in TARGETS:
+            stats = {"target": [], "melody": [], "harmony": [], "length": [], "speed": []}
+            for _, score in pieces:
+                started = time.perf_counter()
+                piece = api.convert(score, to=target, seed=1)[0]
+                took = time.perf_counter() - started
+                source_seconds = seconds(score)
+                probabilities = classifier.probabilities(piece.score)
+                stats["target"].append(max(probabilities, key=probabilities.get) in ACCEPTED.get(target, {target}))
+                stats["melody"].append(melody_kept(score, piece.score))
+                stats["harmony"].append(harmony_kept(score, piece.score))
+                stats["length"].append(seconds(piece.score) / source_seconds)
+                stats["speed"].append(took / source_seconds * 60)
+            rows[(source_genre, target)] = {k: float(np.nanmean(v)) for k, v in stats.items()}
+            r = rows[(source_genre, target)]
+            print(f"{source_genre:>9} -> {target:<9} target {r['target']:.2f}  melody {r['melody']:.3f}  "
+                  f"harmony {r['harmony']:.2f}  length {r['length']:.3f}  speed {r['speed']:.2f} s/min", flush=True)
+    print(f"\n{args.pieces} held-out pieces per source genre, first {args.bars} bars, seed 1\n")
+    for measure, fmt in (("target", "{:.0%}"), ("melody", "{:.3f}"), ("harmony", "{:.2f}"), ("speed", "{:.2f}")):
+        print(f"**{measure}** (rows: source genre, columns: target)\n")
+        print("| source \\ target | " + " | ".join(TARGETS) + " |")
+        print("|---|" + "---|" * len(TARGETS))
+        for s in SOURCE_GENRES:
+            cells = ["n/a" if measure == "target" and t == "rock" else fmt.format(rows[(s, t)][measure]) for t in TARGETS]
+            print(f"| {s} | " + " | ".join(cells) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
