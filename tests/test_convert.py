@@ -120,3 +120,14 @@ def test_cli_converts_a_file_and_classify_reads_it(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sonatina", "convert", str(source), "--to", "polka", "--out",
                           str(tmp_path / "x.mid")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "must be one of" in bad.stderr
+
+
+def test_a_model_trained_on_a_users_rock_folder_writes_rock_itself(tiny_corpus, tmp_path):
+    from sonatina import api
+
+    run = tmp_path / "rock-run"
+    api.train([f"rock={tiny_corpus}"], run, preset="tiny", epochs=1, steps_per_epoch=5, batch_size=8, seq_len=64,
+              progress=False)
+    piece = api.convert(song(), to="rock", model=run, seed=1)[0]
+    assert piece.settings["written_as"] == "rock" and piece.settings["model"] == run.name
+    assert next(t for t in piece.score.tracks if t.name == "Melody").note_num() == BARS * 4
