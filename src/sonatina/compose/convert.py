@@ -133,8 +133,8 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     per_bar = BEATS_PER_BAR * vocab.positions_per_beat
     genres, modes = np.array([genre]), np.array([mode])
     last, state = stepper.prime(np.array([[vocab.bos]]), genres, modes)
-    pending, next_kept, queue = sorted(forced), 0, []
-    written: set[int] = set()  # new pitches at the current position
+    pending, next_kept = sorted(forced), 0
+    written: list[int] = []  # pitch tokens of the new notes at the current position
     out: list[int] = []
     end_beat = frame.end / vocab.positions_per_beat - MIN_LAST_NOTE_BEATS
     is_time = np.isin(vocab.kind, ("Bar", "Position"))
@@ -144,42 +144,44 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
         bar = max(int(grammar.bar[0]), 0)
         now = bar * per_bar + max(int(grammar.pos[0]), 0)
-        if not queue and next_kept < len(pending) and grammar.prev[0] == "Position" and now == pending[next_kept]:
-            queue = list(forced[pending[next_kept]])  # arrived at kept notes: they are written first
+        if next_kept < len(pending) and grammar.prev[0] == "Position" and now == pending[next_kept]:
+            kept = forced[pending[next_kept]]  # arrived at kept notes: they are written first, in one pass
             next_kept += 1
-        if queue:
-            token = queue.pop(0)
+            for token in kept:
+                grammar.advance(0, token)
+            out += kept
+            last, state = stepper.prime(np.array([kept]), genres, modes, state)
+            continue
+        # time moves forward, and may reach the next kept notes but not pass them
+        time_ok = is_time & ~(is_position & (vocab.position_of <= grammar.pos[0]))
+        if next_kept < len(pending) and grammar.bar[0] >= 0:
+            limit = pending[next_kept]
+            if (bar + 1) * per_bar > limit:
+                time_ok[vocab.bar] = False
+            time_ok &= ~(is_position & (bar * per_bar + vocab.position_of > limit))
+        scores = np.where(grammar.mask()[0] & (time_ok | ~is_time), last[0], -np.inf)
+        # if no new note fits here (e.g. a melody below the voice's range), time moves on even
+        # where the grammar's taste (no silent opening beat, no two empty bars) would not
+        timing = np.where(time_ok, last[0], -np.inf)
+        here = min(now, frame.end - 1)
+        scores[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
+        scores[is_pitch & frame.chord_tones[here][pitch_of % 12]] += CHORD_BONUS
+        if frame.roots[here] >= 0:
+            scores[low_notes & (pitch_of % 12 == frame.roots[here])] += ROOT_BONUS
+        if len(written) >= voice.per_onset:
+            scores[is_pitch] = -np.inf
         else:
-            # time moves forward, and may reach the next kept notes but not pass them
-            time_ok = is_time & ~(is_position & (vocab.position_of <= grammar.pos[0]))
-            if next_kept < len(pending) and grammar.bar[0] >= 0:
-                limit = pending[next_kept]
-                if (bar + 1) * per_bar > limit:
-                    time_ok[vocab.bar] = False
-                time_ok &= ~(is_position & (bar * per_bar + vocab.position_of > limit))
-            scores = np.where(grammar.mask()[0] & (time_ok | ~is_time), last[0], -np.inf)
-            # if no new note fits here (e.g. a melody below the voice's range), time moves on even
-            # where the grammar's taste (no silent opening beat, no two empty bars) would not
-            timing = np.where(time_ok, last[0], -np.inf)
-            here = min(now, frame.end - 1)
-            scores[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
-            scores[is_pitch & frame.chord_tones[here][pitch_of % 12]] += CHORD_BONUS
-            if frame.roots[here] >= 0:
-                scores[low_notes & (pitch_of % 12 == frame.roots[here])] += ROOT_BONUS
-            if len(written) >= voice.per_onset:
-                scores[is_pitch] = -np.inf
-            elif written:
-                scores[np.isin(pitch_of, list(written)) & is_pitch] = -np.inf
-            if not np.isfinite(scores).any():  # no new note fits here (a very low melody): move on
-                scores = timing
-            scores = apply_top_p(apply_top_k(apply_temperature(scores[None], sampling.temperature),
-                                             sampling.top_k), sampling.top_p)
-            token = int(rng.choice(vocab.size, p=_softmax(scores)[0]))
-            if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
-                break  # time has reached the end and every kept note is written
-            if is_pitch[token]:
-                written.add(int(pitch_of[token]))
-        if is_time[token]:
+            scores[written] = -np.inf  # a new note is not doubled at its onset
+        if not np.isfinite(scores).any():  # no new note fits here (a very low melody): move on
+            scores = timing
+        scores = apply_top_p(apply_top_k(apply_temperature(scores[None], sampling.temperature),
+                                         sampling.top_k), sampling.top_p)
+        token = int(rng.choice(vocab.size, p=_softmax(scores)[0]))
+        if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
+            break  # time has reached the end and every kept note is written
+        if is_pitch[token]:
+            written.append(token)
+        elif is_time[token]:
             written.clear()
         grammar.advance(0, token)
         out.append(token)
