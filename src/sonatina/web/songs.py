@@ -1,8 +1,9 @@
-"""What the studio does with music: check generation settings, run a generation job,
-store the songs, render their audio on demand, and delete them with their files.
+"""What the studio does with music: check generation and conversion settings, run a job
+(compose, or convert a piece into another genre), store the songs, render their audio on
+demand, and delete them with their files.
 
 Pages and the JSON API both call these functions; the music itself comes from
-`sonatina.api.compose` and `sonatina.audio.synth.render`.
+`sonatina.api.compose`, `sonatina.api.convert` and `sonatina.audio.synth.render`.
 """
 
 from __future__ import annotations
@@ -111,9 +112,57 @@ WEB_SETTINGS = ("model", "genre", "seconds", "tempo", "key", "instrument", "temp
                 "variations")  # the primer comes as an uploaded file, see save_primer
 
 
+CONVERT_SETTINGS = ("to", "model", "strength", "keep", "melody_track", "tempo", "key", "instrument", "temperature",
+                    "top_k", "top_p", "seed", "variations")  # the piece: an uploaded file or a song id
+
+
+def check_convert_params(raw: dict, source: str = "text") -> dict:
+    """Form ("text") or JSON ("json") values -> api.convert() arguments, or one clear error.
+    Types, bounds and genres are ConvertRequest's; here only the models this server offers."""
+    from sonatina.request import ConvertRequest, SettingError
+
+    params = ConvertRequest.validate(raw, source, only=CONVERT_SETTINGS)
+    if params["to"] is None:
+        raise SettingError("to", f"Choose a target genre: one of {', '.join(ConvertRequest['to'].choices)}.")
+    known = {m["name"] for m in models()}
+    if params["model"] not in known:
+        raise SettingError("model", f"Unknown model '{params['model']}'; choose one of: "
+                                    f"{', '.join(sorted(known)) or 'none installed'}.")
+    return params
+
+
 # ---------------------------------------------------------------- primer uploads
 
-def save_primer(upload) -> str | None:
+def save_source(upload) -> str:
+    """A piece uploaded to be converted: read in the sandbox like a primer (see save_primer),
+    then refused at once if nothing in it could carry a melody (drums only)."""
+    from symusic import Score
+
+    if upload is None or not getattr(upload, "filename", ""):
+        raise BadInputError("Choose a piece to convert: upload a file or pick one of your songs.")
+    name = save_primer(upload, what="piece")
+    if name.endswith(".mid"):  # audio is checked when it is transcribed, in the job
+        score = Score(str(storage.path(name)))
+        if not any(t.notes for t in score.tracks if not t.is_drum):
+            storage.delete(name)
+            shown = Path(upload.filename).name[-80:]
+            raise BadInputError(f"The piece '{shown}' has no pitched notes (only drums, or none), so there is "
+                                "no melody to keep.")
+    return name
+
+
+def copy_song_source(song: Song) -> str:
+    """The song's MIDI copied as a conversion's source: the original still plays beside the
+    conversion after the song itself is deleted."""
+    import shutil
+
+    name = storage.new_name("primers", ".mid")
+    shutil.copyfile(storage.path(song.midi_file), storage.path(name))
+    storage.path(name).chmod(0o600)
+    return name
+
+
+def save_primer(upload, what: str = "primer") -> str | None:
     """Store an uploaded primer, read now in the sandbox (data/untrusted.py) so a job never
     fails on a file that was accepted.
 
@@ -133,18 +182,19 @@ def save_primer(upload) -> str | None:
     suffix = Path(upload.filename).suffix.lower()
     if suffix in AUDIO_SUFFIXES:
         if not transcription_available():
-            raise BadInputError("Audio primers need transcription, which this server does not have; upload a MIDI file instead.")
+            raise BadInputError(f"An audio {what} needs transcription, which this server does not have; "
+                                "upload a MIDI file instead.")
         limit = PRIMER_AUDIO_MAX_BYTES
     elif suffix in SCORE_SUFFIXES:
         limit = PRIMER_MAX_BYTES
     else:
-        raise BadInputError("The primer must be a MIDI, MusicXML, ABC or Humdrum file (or audio), "
+        raise BadInputError(f"The {what} must be a MIDI, MusicXML, ABC or Humdrum file (or audio), "
                             f"not '{suffix or 'no extension'}'.")
     data = upload.read(limit + 1)
     if not data:
-        raise BadInputError("The primer file is empty.")
+        raise BadInputError(f"The {what} file is empty.")
     if len(data) > limit:
-        raise BadInputError(f"The primer is larger than {limit // (1024 * 1024)} MB; please upload a shorter piece.")
+        raise BadInputError(f"The {what} is larger than {limit // (1024 * 1024)} MB; please upload a shorter piece.")
     name = storage.new_name("primers", suffix)
     path = storage.path(name)
     path.write_bytes(data)
@@ -156,7 +206,7 @@ def save_primer(upload) -> str | None:
     except BadInputError as exc:
         storage.delete(name)
         kind = "audio" if suffix in AUDIO_SUFFIXES else "music"
-        raise BadInputError(f"The primer '{shown}' could not be read as {kind}: {_reason(str(exc), shown)}") from None
+        raise BadInputError(f"The {what} '{shown}' could not be read as {kind}: {_reason(str(exc), shown)}") from None
     midi_name = storage.new_name("primers", ".mid")
     score.dump_midi(str(storage.path(midi_name)))
     storage.delete(name)
@@ -174,8 +224,10 @@ def _reason(message: str, shown: str) -> str:
 
 # ---------------------------------------------------------------- jobs
 
-def new_job(owner_id: int, params: dict, primer_file: str | None = None) -> Job:
-    job = Job(id=jobs.new_id(), owner_id=owner_id, params=params, primer_file=primer_file)
+def new_job(owner_id: int, params: dict, primer_file: str | None = None, kind: str = "generate",
+            source_song_id: int | None = None, source_name: str | None = None) -> Job:
+    job = Job(id=jobs.new_id(), owner_id=owner_id, params=params, primer_file=primer_file, kind=kind,
+              source_song_id=source_song_id, source_name=source_name)
     db.session.add(job)
     db.session.commit()
     jobs.enqueue_generation(job.id)
@@ -187,6 +239,10 @@ def _jsonable(settings: dict) -> dict:
 
 
 def _title(settings: dict, index: int, count: int) -> str:
+    if settings.get("kind") == "convert":
+        genre = str(settings.get("genre") or "new genre").replace("_", " ")
+        suffix = f" as {genre}" + (f" ({index + 1} of {count})" if count > 1 else "")
+        return (settings.get("source") or "Piece")[:120 - len(suffix)] + suffix
     base = (settings.get("genre") or settings.get("model") or "Untitled").replace("_", " ").title()
     title = f"{base} sketch"
     if settings.get("key"):
@@ -197,7 +253,8 @@ def _title(settings: dict, index: int, count: int) -> str:
 
 
 def run_job(job: Job) -> list[Song]:
-    """Compose the job's pieces and store them as songs (called inside the queue worker)."""
+    """Compose (or, for kind "convert", convert) the job's pieces and store them as songs
+    (called inside the queue worker)."""
     from sonatina import api
 
     params = dict(job.params)
@@ -216,7 +273,13 @@ def run_job(job: Job) -> list[Song]:
             job.progress = max(0.0, min(0.99, float(fraction)))
             db.session.commit()
 
-    pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
+    if job.kind == "convert":
+        if primer is None or not primer.exists():
+            raise BadInputError("The piece to convert is gone; please upload it again.")
+        progress(0.1)  # read and transcribed; convert() itself takes about a second
+        pieces = api.convert(primer, model=model_ref(params.pop("model")), **params)
+    else:
+        pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
     # Each MIDI is written under a temporary name and moved into place only once the songs
     # are committed: a failed commit leaves no orphan file, a crash only a *.part file that
     # the next start removes, and no song row ever names a half-written file for long.
@@ -230,12 +293,16 @@ def run_job(job: Job) -> list[Song]:
             partial.chmod(0o600)  # users' files: the server's eyes only
             settings = _jsonable(dict(piece.settings))
             settings["model"] = job.params["model"]  # the name users chose, never a server path
-            settings["primer"] = "uploaded" if job.primer_file else None
+            if job.kind == "convert":
+                settings.update(kind="convert", source=job.source_name, instrument=job.params.get("instrument"))
+            else:
+                settings["primer"] = "uploaded" if job.primer_file else None
             song = Song(
                 owner_id=job.owner_id, job_id=job.id, title=_title(settings, index, len(pieces)),
                 model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),
                 duration_s=float(piece.duration_s), seed=int(piece.seed), settings=settings,
                 midi_file=name, primer_file=job.primer_file,
+                source_song_id=job.source_song_id, source_name=job.source_name,
             )
             db.session.add(song)
             songs.append(song)
@@ -270,12 +337,49 @@ def _transcribe_primer(job: Job) -> Path:
 def again(song: Song, same_seed: bool) -> Job:
     """A new job with this song's settings: the same seed ("make again") or a fresh one ("vary")."""
     settings = song.settings
+    if song.is_conversion:
+        return _convert_again(song, same_seed)
     raw = {k: settings.get(k) for k in ("model", "genre", "seconds", "tempo", "key", "instrument",
                                         "temperature", "top_k", "top_p")}
     raw["model"] = raw["model"] or song.model
     raw["seed"] = song.seed if same_seed else None
     primer = song.primer_file if song.primer_file and storage.path(song.primer_file).exists() else None
     return new_job(song.owner_id, check_params(raw), primer)
+
+
+def _convert_again(song: Song, same_seed: bool) -> Job:
+    settings = song.settings
+    if not (song.primer_file and storage.path(song.primer_file).exists()):
+        raise BadInputError("The original of this conversion is gone, so it cannot be converted again.")
+    raw = {k: settings.get(k) for k in ("strength", "keep", "instrument", "temperature", "top_k", "top_p")}
+    raw.update(to=settings.get("genre"), model=settings.get("model") or song.model,
+               seed=song.seed if same_seed else None)
+    return new_job(song.owner_id, check_convert_params(raw, "json"), song.primer_file, kind="convert",
+                   source_song_id=song.source_song_id, source_name=song.source_name)
+
+
+def convert_job(owner_id: int, params: dict, upload=None, song_id: int | None = None) -> Job:
+    """Queue a conversion of an uploaded piece or of one of the owner's songs (another user's
+    song is not found: NotFound, a 404). Nothing stored stays behind when it is refused."""
+    from werkzeug.exceptions import NotFound
+
+    has_upload = upload is not None and getattr(upload, "filename", "")
+    if has_upload and song_id is not None:
+        raise BadInputError("Convert either an uploaded file or one of your songs, not both.")
+    if song_id is not None:
+        song = owned_song(owner_id, song_id) if 0 < song_id < 2**63 else None
+        if song is None:
+            raise NotFound()
+        source, source_name, source_song_id = copy_song_source(song), song.title, song.id
+    else:
+        source = save_source(upload)
+        source_name, source_song_id = Path(upload.filename).name[-120:], None
+    try:
+        return new_job(owner_id, params, source, kind="convert", source_song_id=source_song_id,
+                       source_name=source_name)
+    except SonatinaError:
+        storage.delete(source)
+        raise
 
 
 # ---------------------------------------------------------------- songs

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sonatina import __version__
-from sonatina.request import KEY_PATTERN, GenerationRequest, instrument_names
-from sonatina.web.songs import TITLE_MAX, WEB_SETTINGS
+from sonatina.request import KEY_PATTERN, ConvertRequest, GenerationRequest, instrument_names
+from sonatina.web.songs import CONVERT_SETTINGS, TITLE_MAX, WEB_SETTINGS
 
 MAX_PAGE = 1_000_000  # far past any library; keeps OFFSET inside what databases can hold
 MAX_PER_PAGE = 100
@@ -73,6 +73,26 @@ def generate_request_schema(models: list[dict], source: str = "json") -> dict:
     return schema
 
 
+def convert_request_schema(models: list[dict], source: str = "json") -> dict:
+    """ConvertRequest as JSON Schema: JSON names one of your songs (`song_id`), multipart uploads
+    the piece (`source`); the target genre is required, every other setting has a default."""
+    choices = {"model": sorted(m["name"] for m in models)}
+    properties = {name: _setting_schema(ConvertRequest[name], source,
+                                        choices.get(name, list(ConvertRequest[name].choices) or None))
+                  for name in CONVERT_SETTINGS}
+    to = ConvertRequest["to"]
+    properties["to"] = {"type": "string", "enum": list(to.choices), "description": to.help}
+    if source == "json":
+        properties["song_id"] = {**SONG_ID["schema"], "description": "The id of one of your songs."}
+        required = ["song_id", "to"]
+    else:
+        properties["source"] = {"type": "string", "format": "binary", "description": (
+            "The piece to convert: MIDI, MusicXML or ABC up to 2 MB (or a recording up to 15 MB, where "
+            "transcription is installed); it needs pitched notes, a melody to keep.")}
+        required = ["source", "to"]
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
 def openapi_document(models: list[dict]) -> dict:
     """The whole document; `models` are the ones offered (their names and genres are in the schema)."""
 
@@ -135,6 +155,16 @@ def openapi_document(models: list[dict]) -> dict:
                 "responses": {"202": {**_json(_ref("Job"), "Queued (poll the job)."), "links": job_link},
                               "413": _json(_ref("Error"), "The primer is too large."), **ERRORS},
             }},
+            "/api/convert": {"post": {
+                "operationId": "convert",
+                "summary": "Start a conversion job: one of your songs or an uploaded piece, played in another genre",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("ConvertRequest")},
+                    "multipart/form-data": {"schema": convert_request_schema(models, "multipart")},
+                }},
+                "responses": {"202": {**_json(_ref("Job"), "Queued (poll the job)."), "links": job_link},
+                              "413": _json(_ref("Error"), "The upload is too large."), **ERRORS},
+            }},
             "/api/jobs/{job_id}": {"get": {
                 "operationId": "getJob",
                 "summary": "A job's status, progress and songs",
@@ -186,13 +216,19 @@ def openapi_document(models: list[dict]) -> dict:
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
                 "GenerateRequest": generate_request_schema(models, "json"),
+                "ConvertRequest": convert_request_schema(models, "json"),
                 "Song": {"type": "object", "required": ["id", "title", "created_at"], "properties": {
                     "id": {"type": "integer"}, "title": {"type": "string"}, "model": {"type": "string"},
                     "genre": {"type": ["string", "null"]}, "duration_s": {"type": "number"}, "seed": {"type": "integer"},
                     "settings": {"type": "object", "description": "Every resolved parameter that made the song."},
-                    "created_at": TIMESTAMP, "job_id": {"type": ["string", "null"]}, "urls": {"type": "object"}}},
+                    "created_at": TIMESTAMP, "job_id": {"type": ["string", "null"]},
+                    "source_song_id": {"type": ["integer", "null"], "description": "The song it was converted from."},
+                    "source_name": {"type": ["string", "null"], "description": "The title or file it was converted from."},
+                    "urls": {"type": "object"}}},
                 "Job": {"type": "object", "required": ["id", "status", "created_at"], "properties": {
                     "id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},
+                    "kind": {"enum": ["generate", "convert"]}, "source_song_id": {"type": ["integer", "null"]},
+                    "source_name": {"type": ["string", "null"]},
                     "progress": {"type": "number"}, "error": {"type": ["string", "null"]}, "params": {"type": "object"},
                     "created_at": TIMESTAMP, "finished_at": {"anyOf": [TIMESTAMP, {"type": "null"}]},
                     "songs": {"type": "array", "items": _ref("Song")}, "urls": {"type": "object"}}},

@@ -75,6 +75,7 @@ def _song_json(song) -> dict:
 def _job_json(job) -> dict:
     return {
         "id": job.id, "status": job.status, "progress": round(job.progress, 3), "error": job.error,
+        "kind": job.kind, "source_song_id": job.source_song_id, "source_name": job.source_name,
         "params": job.params, "created_at": _timestamp(job.created_at), "finished_at": _timestamp(job.finished_at),
         "songs": [_song_json(s) for s in job.songs],
         "urls": {"self": url_for("api.get_job", job_id=job.id), "page": url_for("studio.job", job_id=job.id)},
@@ -158,6 +159,35 @@ def generate():
         raise
     job = songs.owned_job(g.api_user.id, job.id)  # fresh: the queue may already have run it
     return jsonify(_job_json(job)), 202
+
+
+@bp.post("/convert")
+@auth_required
+def convert():
+    """Convert one of your songs (JSON with `song_id`) or an uploaded piece (multipart `source`)."""
+    if request.mimetype == "multipart/form-data":
+        raw, upload = request.form.to_dict(), request.files.get("source")
+        song_id = raw.pop("song_id", None)
+        if song_id is not None and not re.fullmatch(r"[0-9]{1,19}", song_id.strip()):
+            raise BadInputError("'song_id' must be the id of one of your songs.")
+        song_id = int(song_id) if song_id is not None else None
+        params = songs.check_convert_params(raw, "text")
+    else:
+        raw = dict(_json_object("Send the settings as a JSON object with 'song_id' (or multipart form data with "
+                                "a 'source' file)."))
+        song_id, upload = raw.pop("song_id", None), None
+        if song_id is None:
+            raise BadInputError("Say which song to convert with 'song_id' (or upload a 'source' file as multipart).")
+        if isinstance(song_id, float) and song_id.is_integer():  # JSON Schema counts 3.0 as the integer 3
+            song_id = int(song_id)
+        if isinstance(song_id, bool) or not isinstance(song_id, int):
+            raise BadInputError("'song_id' must be the id of one of your songs.")
+        params = songs.check_convert_params(raw, "json")
+    if song_id is None and (upload is None or not upload.filename):
+        raise BadInputError("Send a 'source' file to convert, or the 'song_id' of one of your songs.")
+    job = songs.convert_job(g.api_user.id, params, upload=upload, song_id=song_id)
+    db.session.expire_all()  # fresh: the queue (another session) may already have run it
+    return jsonify(_job_json(songs.owned_job(g.api_user.id, job.id))), 202
 
 
 @bp.get("/jobs/<job_id>")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from sonatina.errors import BadInputError, SonatinaError
-from sonatina.web import songs
+from sonatina.web import songs, storage
 from sonatina.web.downloads import send_song_file
 from sonatina.web.forms import EmptyForm
 
@@ -55,13 +55,39 @@ def _own_song_or_404(song_id: int):
     return song
 
 
-def player_context(song) -> dict:
-    """What the player partial needs (contract with the front end)."""
-    return {
+def _original(song):
+    """A conversion's source MIDI (stored with it), or None for other songs or when it is gone."""
+    if not (song.is_conversion and song.primer_file):
+        return None
+    path = storage.path(song.primer_file)
+    return path if path.exists() else None
+
+
+def player_context(song, side: str = "converted") -> dict:
+    """What the player partial needs (contract with the front end). A conversion's page loads
+    the original ("A") or the conversion ("B") into the one player: `side` says which."""
+    converted = url_for("library.download", song_id=song.id, fmt="midi")
+    context = {
         "song": song,
-        "midi_url": url_for("library.download", song_id=song.id, fmt="midi"),
+        "midi_url": converted,
         "audio_urls": {fmt: url_for("library.download", song_id=song.id, fmt=fmt) for fmt in ("mp3", "wav")},
+        "ab": None,
     }
+    original = _original(song)
+    if original is not None:
+        from sonatina.web.pianoroll import pianoroll_svg
+
+        side = side if side in ("original", "converted") else "converted"
+        original_url = url_for("library.original", song_id=song.id)
+        context["ab"] = {
+            "side": side,
+            "original_url": original_url,
+            "rolls": [pianoroll_svg(original, f"Piano roll of the original, {song.source_name}", "roll-original"),
+                      pianoroll_svg(storage.path(song.midi_file), f"Piano roll of {song.title}", "roll-converted")],
+        }
+        if side == "original":
+            context["midi_url"] = original_url
+    return context
 
 
 @bp.get("/songs/<int:song_id>")
@@ -69,7 +95,21 @@ def player_context(song) -> dict:
 def song(song_id: int):
     song = _own_song_or_404(song_id)
     return render_template("library/song.html", rename_form=RenameForm(title=song.title), empty_form=EmptyForm(),
-                           autoplay=request.args.get("autoplay") == "1", **player_context(song))
+                           autoplay=request.args.get("autoplay") == "1",
+                           **player_context(song, request.args.get("play", "converted")))
+
+
+@bp.get("/songs/<int:song_id>/original.mid")
+@login_required
+def original(song_id: int):
+    """The piece a conversion started from, as the MIDI it was converted from."""
+    song = _own_song_or_404(song_id)
+    path = _original(song)
+    if path is None:
+        abort(404)
+    name = "".join(c if c.isalnum() or c in " -_" else "_" for c in (song.source_name or "original")).strip()
+    return send_file(path, mimetype="audio/midi", as_attachment=request.args.get("inline") != "1",
+                     download_name=f"{name or 'original'}.mid", max_age=0)
 
 
 @bp.post("/songs/<int:song_id>/rename")

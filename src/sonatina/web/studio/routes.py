@@ -1,15 +1,15 @@
-"""The studio: the generation form, job progress, and 'make again' / 'vary'."""
+"""The studio: the generation and conversion forms, job progress, and 'make again' / 'vary'."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 
 from sonatina.errors import SonatinaError
-from sonatina.request import GenerationRequest, SettingError
+from sonatina.request import ConvertRequest, GenerationRequest, SettingError
 from sonatina.web import songs, storage
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -85,6 +85,87 @@ def _form_page(form, available, status):
     limits = {name: GenerationRequest[name].input_attrs() for name in NUMBER_SETTINGS}
     return render_template("studio/generate.html", form=form, models=available, spec=GenerationRequest,
                            limits=limits, audio_primers=songs.transcription_available()), status
+
+
+def _convert_choice(name: str) -> SelectField:
+    return SelectField(ConvertRequest[name].label, validate_choice=False, description=ConvertRequest[name].help)
+
+
+def _convert_number(name: str) -> StringField:
+    setting = ConvertRequest[name]
+    return StringField(setting.label, default=setting.default_text(), description=setting.help)
+
+
+class ConvertForm(FlaskForm):
+    # The piece: one of the user's songs, or an uploaded file. Settings come from ConvertRequest.
+    song_id = SelectField("One of your songs", validate_choice=False)
+    source = FileField("…or upload a piece")
+    to = _convert_choice("to")
+    model = _convert_choice("model")
+    strength = _convert_number("strength")
+    keep = _convert_choice("keep")
+    instrument = _convert_choice("instrument")
+    tempo = _convert_number("tempo")
+    key = _convert_choice("key")
+    temperature = _convert_number("temperature")
+    seed = _convert_number("seed")
+    variations = _convert_number("variations")
+
+
+CONVERT_FORM_SETTINGS = ("to", "model", "strength", "keep", "instrument", "tempo", "key", "temperature", "seed",
+                         "variations")
+CONVERT_NUMBERS = ("strength", "tempo", "temperature", "seed", "variations")
+
+
+def _fill_convert_choices(form: ConvertForm, available: list[dict]) -> None:
+    from sonatina.music.instruments import GM_PROGRAM_NAMES
+
+    own, _total = songs.song_page(current_user.id, 1, 200)
+    form.song_id.choices = [("", "Upload a file instead")] + [(str(s.id), s.title) for s in own]
+    form.to.choices = [(g, g.title()) for g in ConvertRequest["to"].choices]
+    form.model.choices = [(m["name"], m["name"]) for m in available]
+    form.keep.choices = [(k, {"melody": "The melody", "melody+bass": "The melody and the bass"}.get(k, k))
+                         for k in ConvertRequest["keep"].choices]
+    form.instrument.choices = [("", "The genre's lead")] + [(str(i), f"{i}: {n}") for i, n in enumerate(GM_PROGRAM_NAMES)]
+    form.key.choices = [("", "The original key")] + [(k, k) for k in songs.key_choices()]
+
+
+@bp.route("/convert", methods=["GET", "POST"])
+@login_required
+def convert():
+    available = songs.models()
+    form = ConvertForm()
+    _fill_convert_choices(form, available)
+    if not form.is_submitted():
+        form.to.data = form.to.data or "jazz"
+        names = [c[0] for c in form.model.choices]
+        form.model.data = "default" if "default" in names else (names[0] if names else None)
+        chosen = request.args.get("song", "")  # "Convert" on a song page preselects it
+        if chosen.isdigit():
+            form.song_id.data = chosen
+    if form.validate_on_submit():
+        try:
+            params = songs.check_convert_params({name: form[name].data for name in CONVERT_FORM_SETTINGS})
+            raw_id = (form.song_id.data or "").strip()
+            if raw_id and not raw_id.isdigit():
+                raise SettingError("song_id", "Choose one of your songs from the list.")
+            job = songs.convert_job(current_user.id, params, upload=form.source.data,
+                                    song_id=int(raw_id) if raw_id else None)
+        except SonatinaError as exc:
+            flash(str(exc), "error")
+            if isinstance(exc, SettingError) and exc.setting in form:
+                form[exc.setting].errors = [str(exc)]
+            return _convert_page(form, available, 400)
+        return redirect(url_for("studio.job", job_id=job.id))
+    if form.errors:
+        flash("Please check the highlighted fields.", "error")
+    return _convert_page(form, available, 400 if form.is_submitted() else 200)
+
+
+def _convert_page(form, available, status):
+    limits = {name: ConvertRequest[name].input_attrs() for name in CONVERT_NUMBERS}
+    return render_template("studio/convert.html", form=form, models=available, limits=limits,
+                           audio_sources=songs.transcription_available()), status
 
 
 @bp.get("/jobs/<job_id>")
