@@ -88,7 +88,9 @@ def test_upload_converts_and_the_song_page_has_a_b_and_both_rolls(app, auth, cli
     assert made.status_code == 302 and "/studio/jobs/" in made.headers["Location"]
     song_id = song_id_of_job(client, made.headers["Location"])
     html = client.get(f"/songs/{song_id}").get_data(as_text=True)
-    assert "my tune.mid as jazz" in html
+    assert "my tune as jazz" in html
+    assert re.search(r'data-setting="instrument">Tenor Sax \(program 66\)', html)
+    assert 'data-setting="source">my tune.mid' in html and 'data-setting="primer"' not in html
     assert 'id="ab-switch"' in html and 'data-side="converted"' in html
     assert 'id="roll-original"' in html and 'id="roll-converted"' in html
     notes = dict(re.findall(r'id="(roll-\w+)" data-notes="(\d+)"', html))

@@ -242,7 +242,10 @@ def _title(settings: dict, index: int, count: int) -> str:
     if settings.get("kind") == "convert":
         genre = str(settings.get("genre") or "new genre").replace("_", " ")
         suffix = f" as {genre}" + (f" ({index + 1} of {count})" if count > 1 else "")
-        return (settings.get("source") or "Piece")[:120 - len(suffix)] + suffix
+        source = settings.get("source") or "Piece"
+        if Path(source).suffix.lower() in SCORE_SUFFIXES | AUDIO_SUFFIXES:  # "my tune.mid" -> "my tune"
+            source = Path(source).stem or source
+        return source[:120 - len(suffix)] + suffix
     base = (settings.get("genre") or settings.get("model") or "Untitled").replace("_", " ").title()
     title = f"{base} sketch"
     if settings.get("key"):
@@ -294,7 +297,8 @@ def run_job(job: Job) -> list[Song]:
             settings = _jsonable(dict(piece.settings))
             settings["model"] = job.params["model"]  # the name users chose, never a server path
             if job.kind == "convert":
-                settings.update(kind="convert", source=job.source_name, instrument=job.params.get("instrument"))
+                settings.update(kind="convert", source=job.source_name, primer=None,
+                                **_instrument_settings(job.params.get("instrument")))
             else:
                 settings["primer"] = "uploaded" if job.primer_file else None
             song = Song(
@@ -315,6 +319,15 @@ def run_job(job: Job) -> list[Song]:
     for partial, final in written:
         os.replace(partial, final)
     return songs
+
+
+def _instrument_settings(program: int | None) -> dict:
+    """The melody's instrument as the song page shows it (a conversion's piece settings lack it)."""
+    from sonatina.music.instruments import GM_PROGRAM_NAMES
+
+    if program is None:
+        return {"instrument": None}
+    return {"instrument": program, "instrument_name": GM_PROGRAM_NAMES[program]}
 
 
 def _transcribe_primer(job: Job) -> Path:
