@@ -15,6 +15,14 @@ from helpers import PASSWORD
 from webhelpers import csrf_token, generate
 
 
+def line_midi(notes: int) -> bytes:
+    """One track of `notes` quarter notes: 3 are no melody, 1,000 bars are past a movement."""
+    score = Score(480)
+    score.tracks.append(Track(name="Line"))
+    score.tracks[0].notes.extend(Note(i * 480, 480, 60 + i % 12, 80) for i in range(notes))
+    return score.dumps_midi()
+
+
 def tune_midi(drums_only: bool = False) -> bytes:
     """Eight bars of a tune over block chords (or only a drum kit), as MIDI bytes."""
     score = Score(480)
@@ -214,6 +222,11 @@ def test_api_refuses_bad_uploads(app, client, auth):
         ({"to": "jazz", "source": (io.BytesIO(b"garbage"), "p.mid")}, "could not be read as music"),
         ({"to": "jazz", "source": (io.BytesIO(tune_midi(drums_only=True)), "kit.mid")}, "has no pitched notes"),
         ({"to": "jazz"}, "Send a 'source' file"),
+        ({"to": "jazz", "source": (io.BytesIO(line_midi(3)), "three.mid")},
+         "The piece 'three.mid' has no melody to keep"),
+        ({"to": "jazz", "source": (io.BytesIO(line_midi(4000)), "long.mid")}, "The piece 'long.mid' is longer than 240 bars"),
+        ({"to": "jazz", "melody_track": "5", "source": (io.BytesIO(tune_midi()), "t.mid")},
+         "There is no track 5 in 't.mid'; it has tracks 0-1."),
         ({"to": "jazz", "song_id": "x", "source": (io.BytesIO(tune_midi()), "t.mid")}, "'song_id' must be"),
     ):
         response = client.post("/api/convert", headers=headers, content_type="multipart/form-data", data=data)

@@ -134,21 +134,32 @@ def check_convert_params(raw: dict, source: str = "text") -> dict:
 # ---------------------------------------------------------------- primer uploads
 
 def save_source(upload) -> str:
-    """A piece uploaded to be converted: read in the sandbox like a primer (see save_primer),
-    then refused at once if nothing in it could carry a melody (drums only)."""
-    from symusic import Score
-
+    """A piece uploaded to be converted, read in the sandbox like a primer (see save_primer)."""
     if upload is None or not getattr(upload, "filename", ""):
         raise BadInputError("Choose a piece to convert: upload a file or pick one of your songs.")
-    name = save_primer(upload, what="piece")
-    if name.endswith(".mid"):  # audio is checked when it is transcribed, in the job
-        score = Score(str(storage.path(name)))
-        if not any(t.notes for t in score.tracks if not t.is_drum):
-            storage.delete(name)
-            shown = Path(upload.filename).name[-80:]
-            raise BadInputError(f"The piece '{shown}' has no pitched notes (only drums, or none), so there is "
-                                "no melody to keep.")
-    return name
+    return save_primer(upload, what="piece")
+
+
+def check_source(name: str, params: dict, shown: str) -> None:
+    """Refuse now, not in the job, a stored source the conversion would refuse: drums only, no
+    melody to keep, longer than a movement, no such melody track. (A recording is checked once
+    it is transcribed, in the job.)"""
+    from symusic import Score
+
+    from sonatina.compose.convert import TPQ, split_source
+    from sonatina.request import SettingError
+
+    if not name.endswith(".mid"):
+        return
+    score = Score(str(storage.path(name))).resample(TPQ)
+    track = params.get("melody_track")
+    if track is not None and not 0 <= track < len(score.tracks):
+        raise SettingError("melody_track", f"There is no track {track} in '{shown}'; it has tracks "
+                                           f"0-{len(score.tracks) - 1}.")
+    try:
+        split_source(score, track, params.get("keep") == "melody+bass")
+    except BadInputError as exc:
+        raise BadInputError(str(exc).replace("The piece", f"The piece '{shown}'", 1)) from None
 
 
 def copy_song_source(song: Song) -> str:
@@ -388,6 +399,7 @@ def convert_job(owner_id: int, params: dict, upload=None, song_id: int | None = 
         source = save_source(upload)
         source_name, source_song_id = Path(upload.filename).name[-120:], None
     try:
+        check_source(source, params, source_name)
         return new_job(owner_id, params, source, kind="convert", source_song_id=source_song_id,
                        source_name=source_name)
     except SonatinaError:
