@@ -287,3 +287,41 @@ def test_migration_0002_on_sqlite(tmp_path):
 
 def test_migration_0002_on_postgresql(fresh_postgres_url):
     _upgrade_keeps_rows_and_adds_conversions(fresh_postgres_url)
+
+
+def test_conversions_on_sqlite(app_config):
+    _conversion_chain(app_config, app_config["DATABASE_URL"])
+
+
+@pytest.mark.postgres
+def test_conversions_on_postgresql(app_config, fresh_postgres_url):
+    _conversion_chain(app_config, fresh_postgres_url)
+
+
+def _conversion_chain(app_config, url):
+    """Conversions of an upload and of a song, the source song deleted (its conversion keeps
+    playing A/B), then the account deleted with songs that point at songs."""
+    from sqlalchemy import func, select
+
+    from sonatina.web import create_app
+    from sonatina.web.extensions import db
+    from sonatina.web.models import Job, Song
+    from webhelpers import AuthActions
+
+    app = create_app({**app_config, "DATABASE_URL": url})
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.signup("ada")
+    first = song_id_of_job(client, convert_form(auth, source=(io.BytesIO(tune_midi()), "t.mid")).headers["Location"])
+    second = song_id_of_job(client, convert_form(auth, song_id=str(first), to="folk").headers["Location"])
+    assert client.get(f"/api/songs/{second}").json["source_song_id"] == first
+    assert auth.post(f"/songs/{first}/delete").status_code == 302
+    assert client.get(f"/api/songs/{second}").json["source_song_id"] is None
+    assert 'id="roll-original"' in client.get(f"/songs/{second}").get_data(as_text=True)
+    third = song_id_of_job(client, convert_form(auth, song_id=str(second), to="pop").headers["Location"])
+    assert client.get(f"/api/songs/{third}").json["source_song_id"] == second
+    assert auth.post("/account/delete", {"password": PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Song)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    assert not files_in(app)
