@@ -325,3 +325,27 @@ def _conversion_chain(app_config, url):
         assert db.session.scalar(select(func.count()).select_from(Song)) == 0
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0
     assert not files_in(app)
+
+
+def test_a_recording_is_transcribed_then_converted(app, auth, client, tmp_path):
+    """Audio goes through the primer checks, is transcribed in the job, and the transcription is
+    the original the A/B switch plays."""
+    from sonatina.web import songs
+
+    if not songs.transcription_available():
+        pytest.skip("transcription is not installed")
+    synth = pytest.importorskip("sonatina.audio.synth")
+    (tmp_path / "t.mid").write_bytes(tune_midi())
+    try:
+        synth.render(tmp_path / "t.mid", tmp_path / "t.wav")
+    except (OSError, RuntimeError) as exc:  # no SoundFont on this machine
+        pytest.skip(f"cannot render a recording here: {exc}")
+    auth.signup()
+    made = convert_form(auth, source=((tmp_path / "t.wav").open("rb"), "take one.wav"))
+    assert made.status_code == 302
+    song_id = song_id_of_job(client, made.headers["Location"])
+    html = client.get(f"/songs/{song_id}").get_data(as_text=True)
+    assert "take one as jazz" in html and 'id="ab-switch"' in html
+    original = Score.from_midi(client.get(f"/songs/{song_id}/original.mid").data)
+    assert original.note_num() >= 32  # the tune, heard and written down
+    assert not [p for p in files_in(app) if p.endswith(".wav")]  # the recording gives way to its MIDI
