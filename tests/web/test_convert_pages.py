@@ -99,6 +99,12 @@ def test_upload_converts_and_the_song_page_has_a_b_and_both_rolls(app, auth, cli
     assert "my tune as jazz" in html
     assert re.search(r'data-setting="instrument">Tenor Sax \(program 66\)', html)
     assert 'data-setting="source">my tune.mid' in html and 'data-setting="primer"' not in html
+    settings = client.get(f"/api/songs/{song_id}").json["settings"]
+    for tags in (settings["sounds_like"], settings["source_sounds_like"]):  # the classifier's top three
+        chances = [p for _genre, p in tags]
+        assert len(tags) == 3 and chances == sorted(chances, reverse=True) and 0 < sum(chances) <= 1.002
+    top = settings["sounds_like"][0][0]
+    assert re.search(rf'id="sounds-like-converted" data-testid="sounds-like-converted">{top} \d+ %', html)
     assert 'id="ab-switch"' in html and 'data-side="converted"' in html
     assert 'id="roll-original"' in html and 'id="roll-converted"' in html
     notes = dict(re.findall(r'id="(roll-\w+)" data-notes="(\d+)"', html))

@@ -292,6 +292,7 @@ def run_job(job: Job) -> list[Song]:
             raise BadInputError("The piece to convert is gone; please upload it again.")
         progress(0.1)  # read and transcribed; convert() itself takes about a second
         pieces = api.convert(primer, model=model_ref(params.pop("model")), **params)
+        source_tag = _sounds_like(primer)
     else:
         pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
     # Each MIDI is written under a temporary name and moved into place only once the songs
@@ -309,7 +310,8 @@ def run_job(job: Job) -> list[Song]:
             settings["model"] = job.params["model"]  # the name users chose, never a server path
             if job.kind == "convert":
                 settings.update(kind="convert", source=job.source_name, primer=None,
-                                **_instrument_settings(job.params.get("instrument")))
+                                **_instrument_settings(job.params.get("instrument")),
+                                sounds_like=_sounds_like(piece.score), source_sounds_like=source_tag)
             else:
                 settings["primer"] = "uploaded" if job.primer_file else None
             song = Song(
@@ -330,6 +332,20 @@ def run_job(job: Job) -> list[Song]:
     for partial, final in written:
         os.replace(partial, final)
     return songs
+
+
+def _sounds_like(piece) -> list | None:
+    """The genre classifier's three likeliest genres for a piece (a path or a Score) as
+    [[genre, probability], ...], likeliest first (a list: JSON objects lose their order);
+    None where the classifier cannot say (the song is stored all the same)."""
+    from sonatina import api
+
+    try:
+        probabilities = api.classify(piece)
+    except Exception:  # a tag is a nicety: never fail a finished conversion over it
+        log.exception("classifying a conversion failed")
+        return None
+    return [[genre, round(float(p), 3)] for genre, p in list(probabilities.items())[:3]]
 
 
 def _instrument_settings(program: int | None) -> dict:
