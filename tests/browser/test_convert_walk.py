@@ -50,6 +50,7 @@ def test_convert_walk(page, studio, tmp_path):
     page.select_option("#keep", "melody")
     page.select_option("#instrument", "66")
     page.fill("#seed", "5")
+    page.screenshot(path=str(tmp_path / "convert-form.png"), full_page=True)
     page.click("#convert-submit")
     page.wait_for_url(re.compile(r"/songs/\d+$"), timeout=60_000)
     song_url = page.url
@@ -102,4 +103,5 @@ def test_convert_walk(page, studio, tmp_path):
     page.click("#nav-dashboard")
     item = page.locator(f"[data-song-id='{song_url.rsplit('/', 1)[1]}'] [data-testid=song-source]")
     assert "converted from little tune.mid" in " ".join(item.text_content().split())
+    page.screenshot(path=str(tmp_path / "convert-dashboard.png"))
     assert page.js_errors == []
