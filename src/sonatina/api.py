@@ -17,8 +17,9 @@ from pathlib import Path
 from symusic import Score
 
 from sonatina.audio.files import READ_SUFFIXES
-from sonatina.compose.convert import convert_score
-from sonatina.compose.pieces import Piece
+from sonatina.compose.convert import TPQ as CONVERT_TPQ
+from sonatina.compose.convert import convert_score, split_source
+from sonatina.compose.pieces import Piece, check_primer_fits
 from sonatina.compose.pieces import compose as _compose
 from sonatina.compose.sample import SamplingConfig
 from sonatina.data.corpus import collect_sources, load_score
@@ -32,7 +33,7 @@ from sonatina.request import ConvertRequest, GenerationRequest
 # Training and evaluation import torch (~1.5 s); they are imported where they are called so that
 # composing, listing models and `sonatina --help` never load it.
 
-__all__ = ["Piece", "classify", "compose", "convert", "evaluate", "list_models", "load_model", "train"]
+__all__ = ["Piece", "check_convertible", "check_primer", "classify", "compose", "convert", "evaluate", "list_models", "load_model", "train"]
 log = logging.getLogger(__name__)
 
 
@@ -124,6 +125,19 @@ def convert(source: str | Path | Score, to: str | None = None, model: str | Path
     return [Piece(s, seed, {**info, **settings_out, "model": loaded.name, "source": name, "seed": seed,
                             "variation": i + 1, "variations": len(seeds)})
             for i, (s, seed) in enumerate(zip(scores, seeds))]
+
+
+def check_convertible(source: str | Path | Score, melody_track: int | None = None, keep: str = "melody") -> None:
+    """Raise the sentence convert() would raise for a piece it cannot convert (drums only, no
+    melody to keep, longer than a movement, no such melody track), without converting it."""
+    score, _ = _read_piece(source)
+    split_source(score.resample(CONVERT_TPQ), melody_track, keep == "melody+bass")
+
+
+def check_primer(primer: str | Path | Score, seconds: float, tempo: float | None = None) -> None:
+    """Raise the sentence compose() would raise for a primer already as long as the piece asked for."""
+    score, _ = _read_piece(primer)
+    check_primer_fits(score, seconds, tempo)
 
 
 def classify(source: str | Path | Score) -> dict[str, float]:

@@ -108,6 +108,23 @@ def test_malformed_and_oversized_primers_are_refused_and_not_stored(app, client,
         assert db.session.scalar(select(Job)) is None
 
 
+def test_a_primer_as_long_as_the_piece_is_refused_before_a_job_exists(app, client, auth, model_name):
+    auth.signup()
+    long_primer = symusic.Score(480)  # 40 beats at 120 BPM: 20 s
+    track = symusic.Track(name="tune")
+    track.notes.extend(symusic.Note(i * 480, 480, 60 + i % 12, 80) for i in range(40))
+    long_primer.tracks.append(track)
+    long_primer.tempos.append(symusic.Tempo(0, qpm=120.0))
+    data = long_primer.dumps_midi()
+    refused = generate(auth, model_name, primer=(io.BytesIO(data), "long.mid"), seconds="10")
+    assert refused.status_code == 400 and "already lasts about 20 s" in text(refused)
+    assert stored(app) == []
+    with app.app_context():
+        assert db.session.scalar(select(Job)) is None
+    accepted = generate(auth, model_name, primer=(io.BytesIO(data), "long.mid"), seconds="40")
+    assert accepted.status_code == 302
+
+
 def test_make_again_reproduces_and_vary_changes(app, client, auth, make_song):
     auth.signup()
     first = song_row(app, make_song(seed="99"))
@@ -172,3 +189,19 @@ def test_audio_primer_is_transcribed_then_continued(app, client, auth, model_nam
     primer = symusic.Score(str(Path(app.config["FILES_DIR"]) / song.primer_file))
     assert primer.note_num() > 10
     assert not [p for p in stored(app) if p.suffix == ".wav"]  # ... and the upload is not kept
+
+
+def test_a_recording_with_no_notes_fails_its_job_with_a_sentence_about_the_upload(app, client, auth, model_name,
+                                                                                    tmp_path):
+    import numpy as np
+    import soundfile
+
+    quiet = tmp_path / "room.wav"  # two seconds of faint noise: a valid file in which nothing is played
+    soundfile.write(str(quiet), np.random.default_rng(0).normal(0, 1e-4, 44100 * 2), 44100)
+    auth.signup()
+    response = generate(auth, model_name, primer=(quiet.open("rb"), "room.wav"), seconds="30")
+    job_id = response.headers["Location"].rsplit("/", 1)[1]
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.status == "failed" and "the uploaded recording" in job.error
+        assert "primers/" not in job.error and ".wav'" not in job.error

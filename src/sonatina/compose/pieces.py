@@ -17,11 +17,11 @@ from symusic import KeySignature, Score, TimeSignature
 from sonatina.data.corpus import load_score
 from sonatina.data.dataset import mode_index
 from sonatina.errors import SonatinaError, UnknownOptionError
-from sonatina.request import GenerationRequest
+from sonatina.request import GenerationRequest, SettingError
 from sonatina.music.instruments import instrument_name, resolve_instrument
 from sonatina.music.keys import key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
-from sonatina.compose.sample import SamplingConfig, finish_ending, sample_tokens
+from sonatina.compose.sample import MIN_LAST_NOTE_BEATS, SamplingConfig, finish_ending, sample_tokens
 from sonatina.data.tokens import decode, encode, prepare_score
 
 TICKS_PER_QUARTER = 480
@@ -74,6 +74,8 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     if tempo is None:
         tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
         tempo = float(np.clip(tempo, *INFERRED_TEMPO))
+    if primer_info is not None:
+        check_primer_fits(primer_info.score, seconds, tempo)
     base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
 
     seed_room = GenerationRequest["seed"].maximum + 1  # variations' seeds stay valid seeds (to make again)
@@ -101,6 +103,19 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     if progress:
         progress(1.0)
     return pieces
+
+
+def check_primer_fits(primer: Score, seconds: float, tempo: float | None = None) -> None:
+    """Refuse a primer that already lasts the requested length: there would be nothing to compose.
+    `tempo` None means the primer's own (eased into everyday tempi, as compose() does)."""
+    if tempo is None:
+        tempo = float(np.clip(primer.tempos[0].qpm if len(primer.tempos) else 120.0, *INFERRED_TEMPO))
+    last_onset = max((n.time for t in primer.tracks if not t.is_drum for n in t.notes), default=0)
+    primer_beats = last_onset / primer.ticks_per_quarter
+    if primer_beats >= seconds * tempo / 60.0 - MIN_LAST_NOTE_BEATS:
+        needed = (primer_beats + MIN_LAST_NOTE_BEATS) * 60.0 / tempo
+        raise SettingError("seconds", f"The primer already lasts about {needed:.0f} s at {tempo:g} BPM; ask for "
+                                      f"more than {needed:.0f} seconds so there is something to compose.")
 
 
 def _choose_key(seed: int, target, primer_info, minor_share: float) -> tuple[int, str]:

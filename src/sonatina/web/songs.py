@@ -19,16 +19,15 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError  # noqa: F401
+# the one list of music files Sonatina reads (data/corpus/reading.py), and the sandbox's limits
+from sonatina.data.corpus.reading import READABLE_SUFFIXES as SCORE_SUFFIXES
+from sonatina.data.untrusted import WEB_LIMITS
+from sonatina.errors import BadInputError, SonatinaError
 from sonatina.web import jobs, storage
 from sonatina.web.extensions import db
 from sonatina.web.models import Job, Song
 
 log = logging.getLogger(__name__)
-
-# The one list of music files Sonatina reads (data/corpus/reading.py) and the sandbox limits.
-from sonatina.data.corpus.reading import MIDI_SUFFIXES, READABLE_SUFFIXES as SCORE_SUFFIXES  # noqa: E402
-from sonatina.data.untrusted import WEB_LIMITS  # noqa: E402
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg"}
 PRIMER_MAX_BYTES = WEB_LIMITS.file_bytes  # MIDI / score primers (2 MB)
@@ -146,18 +145,18 @@ def check_source(name: str, params: dict, shown: str) -> None:
     it is transcribed, in the job.)"""
     from symusic import Score
 
-    from sonatina.compose.convert import TPQ, split_source
+    from sonatina import api
     from sonatina.request import SettingError
 
     if not name.endswith(".mid"):
         return
-    score = Score(str(storage.path(name))).resample(TPQ)
+    score = Score(str(storage.path(name)))  # stored as the sandbox wrote it: clean MIDI
     track = params.get("melody_track")
     if track is not None and not 0 <= track < len(score.tracks):
         raise SettingError("melody_track", f"There is no track {track} in '{shown}'; it has tracks "
                                            f"0-{len(score.tracks) - 1}.")
     try:
-        split_source(score, track, params.get("keep") == "melody+bass")
+        api.check_convertible(score, track, params.get("keep") or "melody")
     except BadInputError as exc:
         raise BadInputError(str(exc).replace("The piece", f"The piece '{shown}'", 1)) from None
 
@@ -237,6 +236,12 @@ def _reason(message: str, shown: str) -> str:
 
 def new_job(owner_id: int, params: dict, primer_file: str | None = None, kind: str = "generate",
             source_song_id: int | None = None, source_name: str | None = None) -> Job:
+    if kind == "generate" and primer_file and primer_file.endswith(".mid"):  # refuse now, not in the job
+        from symusic import Score
+
+        from sonatina import api
+
+        api.check_primer(Score(str(storage.path(primer_file))), params["seconds"], params.get("tempo"))
     job = Job(id=jobs.new_id(), owner_id=owner_id, params=params, primer_file=primer_file, kind=kind,
               source_song_id=source_song_id, source_name=source_name)
     db.session.add(job)
@@ -365,6 +370,9 @@ def _transcribe_primer(job: Job) -> Path:
     midi_name = storage.new_name("primers", ".mid")
     try:
         transcribe(storage.path(audio_name), storage.path(midi_name))
+    except SonatinaError as exc:  # its sentence names our stored file; say what the user knows
+        storage.delete(midi_name)
+        raise type(exc)(str(exc).replace(f"'{Path(audio_name).name}'", "the uploaded recording")) from None
     except Exception:
         storage.delete(midi_name)
         raise
