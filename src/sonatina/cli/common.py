@@ -75,3 +75,26 @@ def output_paths(out: Path, audio: str | None, variations: int, primer: str | No
             raise SonatinaError(f"Two outputs would share the path '{path}'; choose another --out.")
         taken.add(path.resolve())
     return paths
+
+
+def piece_outputs(command):
+    """The --audio and --out options of every command that writes pieces."""
+    command = click.option("--out", required=True, type=click.Path(dir_okay=False),
+                           help="FILE.mid (numbered -1, -2... for variations; audio goes beside it as FILE.mp3 etc.).")(command)
+    return click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]),
+                        help="Also render audio beside each MIDI.")(command)
+
+
+def write_pieces(pieces, outputs: list[tuple[Path, Path | None]]) -> list[dict]:
+    """Write each piece's MIDI, and its audio where asked; one JSON-ready summary per piece."""
+    files = []
+    for piece, (midi, sound) in zip(pieces, outputs):
+        entry = {"midi": str(piece.write_midi(midi)), "seconds": round(piece.duration_s, 3),
+                 "notes": piece.score.note_num(), "tracks": [t.name for t in piece.score.tracks],
+                 "seed": piece.seed, "settings": piece.settings}
+        if sound:
+            from sonatina.audio.synth import render
+
+            entry["audio"] = render(piece.score, sound)["path"]
+        files.append(entry)
+    return files

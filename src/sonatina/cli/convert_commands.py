@@ -7,16 +7,15 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import emit, json_option, output_paths, request_options, user_errors
+from sonatina.cli.common import (emit, json_option, output_paths, piece_outputs, request_options, user_errors,
+                                 write_pieces)
 from sonatina.request import ConvertRequest
 
 
 @click.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @request_options(ConvertRequest)
-@click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]), help="Also render audio beside each MIDI.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="FILE.mid (numbered -1, -2... for variations; audio goes beside it as FILE.mp3 etc.).")
+@piece_outputs
 @json_option
 @user_errors
 def convert(source, audio, out, as_json, **options):
@@ -29,15 +28,7 @@ def convert(source, audio, out, as_json, **options):
     started = time.monotonic()
     pieces = api.convert(source, **settings)
     elapsed = time.monotonic() - started
-    files = []
-    for piece, (midi, sound) in zip(pieces, outputs):
-        entry = {"midi": str(piece.write_midi(midi)), "seconds": round(piece.duration_s, 3),
-                 "tracks": [t.name for t in piece.score.tracks], "seed": piece.seed, "settings": piece.settings}
-        if sound:
-            from sonatina.audio.synth import render
-
-            entry["audio"] = render(piece.score, sound)["path"]
-        files.append(entry)
+    files = write_pieces(pieces, outputs)
     info = pieces[0].settings
     written = f" (its parts written as {info['written_as']})" if info["written_as"] != info["genre"] else ""
     emit({"files": files, "convert_seconds": round(elapsed, 3)}, as_json,

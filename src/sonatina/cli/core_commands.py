@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import emit, json_option, output_paths, request_options, user_errors
+from sonatina.cli.common import (emit, json_option, output_paths, piece_outputs, request_options, user_errors,
+                                 write_pieces)
 from sonatina.request import GenerationRequest
 from sonatina.model.checkpoint import PRESETS
 
@@ -64,9 +65,7 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, embed_dim, 
 
 @click.command()
 @request_options(GenerationRequest)
-@click.option("--audio", type=click.Choice(["mp3", "wav", "flac"]), help="Also render audio beside each MIDI.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="FILE.mid (numbered -1, -2... for variations; audio goes beside it as FILE.mp3 etc.).")
+@piece_outputs
 @json_option
 @user_errors
 def generate(out, audio, as_json, **options):
@@ -78,16 +77,7 @@ def generate(out, audio, as_json, **options):
     started = time.monotonic()
     pieces = api.compose(settings.pop("model"), **settings)
     elapsed = time.monotonic() - started
-    files = []
-    for piece, (midi, sound) in zip(pieces, outputs):
-        path = piece.write_midi(midi)
-        entry = {"midi": str(path), "seconds": round(piece.duration_s, 3), "notes": piece.score.note_num(),
-                 "seed": piece.seed, "settings": piece.settings}
-        if sound:
-            from sonatina.audio.synth import render
-
-            entry["audio"] = render(piece.score, sound)["path"]
-        files.append(entry)
+    files = write_pieces(pieces, outputs)
     described = "; ".join(
         f"{Path(f['midi']).name}{' and ' + Path(f['audio']).name if f.get('audio') else ''} "
         f"({f['seconds']:.1f} s, {f['settings']['key']}, {f['settings']['tempo']:g} BPM, seed {f['seed']})"
