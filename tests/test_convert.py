@@ -131,3 +131,9 @@ def test_a_model_trained_on_a_users_rock_folder_writes_rock_itself(tiny_corpus, 
     piece = api.convert(song(), to="rock", model=run, seed=1)[0]
     assert piece.settings["written_as"] == "rock" and piece.settings["model"] == run.name
     assert next(t for t in piece.score.tracks if t.name == "Melody").note_num() == BARS * 4
+
+
+def test_progress_is_reported_part_by_part(model):
+    seen = []
+    convert_score(model, None, song(), "jazz", seeds=[1, 2], progress=seen.append)
+    assert seen == [0.25, 0.5, 0.75, 1.0]  # two parts (bass, piano) for each of two versions

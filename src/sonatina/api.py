@@ -105,10 +105,11 @@ def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | N
 
 
 def convert(source: str | Path | Score, to: str | None = None, model: str | Path | LoadedModel = "default",
-            **settings) -> list[Piece]:
+            progress=None, **settings) -> list[Piece]:
     """SOURCE (a MIDI/MusicXML/ABC file, a recording, or a Score) played as genre TO, once per
     variation; settings as in sonatina.request.ConvertRequest (strength, keep, melody_track,
-    tempo, key, instrument, temperature, top_k, top_p, seed, variations)."""
+    tempo, key, instrument, temperature, top_k, top_p, seed, variations). `progress(fraction)` is
+    called as the parts are written."""
     asked = ConvertRequest.validate({"to": to, **settings}, only=tuple(s for s in ConvertRequest.settings if s != "model"))
     if asked["to"] is None:
         raise SonatinaError("Say which genre to convert to, e.g. to='jazz' (CLI: --to jazz).")
@@ -120,7 +121,7 @@ def convert(source: str | Path | Score, to: str | None = None, model: str | Path
         loaded, drum_model(), score, asked["to"], keep_bass=asked["keep"] == "melody+bass",
         melody_track=asked["melody_track"], strength=asked["strength"], tempo=asked["tempo"], key=asked["key"],
         melody_instrument=asked["instrument"], sampling=SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"]),
-        seeds=seeds)
+        seeds=seeds, progress=progress)
     settings_out = {k: asked[k] for k in ("strength", "keep", "temperature", "top_k", "top_p")}
     return [Piece(s, seed, {**info, **settings_out, "model": loaded.name, "source": name, "seed": seed,
                             "variation": i + 1, "variations": len(seeds)})

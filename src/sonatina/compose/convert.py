@@ -308,7 +308,8 @@ def _swing(notes: list[Note], tpq: int, ratio: float) -> list[Note]:
 def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: bool = False,
                   melody_track: int | None = None, strength: float = 1.0, tempo: float | None = None,
                   key: str | None = None, melody_instrument: int | None = None,
-                  sampling: SamplingConfig | None = None, seeds: list[int] = (0,)) -> tuple[list[Score], dict]:
+                  sampling: SamplingConfig | None = None, seeds: list[int] = (0,),
+                  progress=None) -> tuple[list[Score], dict]:
     """The source `score` played as `genre`, once per seed; returns (scores, what was done).
 
     `key` transposes the whole source first (by the smallest move to the new tonic); a key's mode
@@ -342,7 +343,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         return -1 if root < 0 else (root - frame.shift) % 12
 
     results = []
-    for seed in seeds:
+    for number, seed in enumerate(seeds):
         unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)
         kept = melody + bass + unchanged
         parts = []
@@ -353,6 +354,9 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
                                frame, forced, voice, sampling, seed * 31 + index)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
             kept = kept + new  # the next voice hears this one
+            if progress:
+                done = number * len(frame_rules.voices) + index + 1
+                progress(done / (len(seeds) * len(frame_rules.voices)))
             parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
         out = Score(TPQ)
         out.tempos = tempos

@@ -295,8 +295,8 @@ def run_job(job: Job) -> list[Song]:
     if job.kind == "convert":
         if primer is None or not primer.exists():
             raise BadInputError("The piece to convert is gone; please upload it again.")
-        progress(0.1)  # read and transcribed; convert() itself takes about a second
-        pieces = api.convert(primer, model=model_ref(params.pop("model")), **params)
+        progress(0.05)  # read and transcribed
+        pieces = api.convert(primer, model=model_ref(params.pop("model")), progress=progress, **params)
         source_tag = _sounds_like(primer)
     else:
         pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
