@@ -58,14 +58,14 @@ def seconds(score: Score) -> float:
     return float(max(n.time + n.duration for t in score.to("second").tracks for n in t.notes))
 
 
-def held_out(data: Path, genre: str, count: int, bars: int) -> list[tuple[str, Score]]:
+def held_out(data: Path, genre: str, count: int, bars: int, split: str = "test") -> list[tuple[str, Score]]:
     sources = [s if s.startswith("music21:") else str(data / s) for s in SOURCES[genre]]
     if genre == "classical":
         sources = [str(data / "giantmidi-eval/ground_truth")]  # the score version: one per piece
     out = []
     for ref in collect_sources(sources, genre=genre):
         for midi, key in works(ref):
-            if split_of(key) != "test":
+            if split_of(key) != split:
                 continue
             try:
                 score = crop(read_midi(midi), bars)
@@ -99,12 +99,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--pieces", type=int, default=4)
     parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--split", default="test", choices=("test", "validation"),
+                        help="Pieces to judge on: tune settings on validation, report on test.")
     args = parser.parse_args()
     classifier = genre_classifier()
     api.convert(held_out(args.data, "pop", 1, 4)[0][1], to="pop", seed=0)  # load the models before timing
     rows = {}
     for source_genre in SOURCE_GENRES:
-        pieces = held_out(args.data, source_genre, args.pieces, args.bars)
+        pieces = held_out(args.data, source_genre, args.pieces, args.bars, args.split)
         for target in TARGETS:
             stats = {"target": [], "melody": [], "harmony": [], "length": [], "speed": []}
             for _, score in pieces:
@@ -122,7 +124,7 @@ def main() -> None:
             r = rows[(source_genre, target)]
             print(f"{source_genre:>9} -> {target:<9} target {r['target']:.2f}  melody {r['melody']:.3f}  "
                   f"harmony {r['harmony']:.2f}  length {r['length']:.3f}  speed {r['speed']:.2f} s/min", flush=True)
-    print(f"\n{args.pieces} held-out pieces per source genre, first {args.bars} bars, seed 1\n")
+    print(f"\n{args.pieces} {args.split}-split pieces per source genre, first {args.bars} bars, seed 1\n")
     for measure, fmt in (("target", "{:.0%}"), ("melody", "{:.3f}"), ("harmony", "{:.2f}"), ("speed", "{:.2f}")):
         print(f"**{measure}** (rows: source genre, columns: target)\n")
         print("| source \\ target | " + " | ".join(TARGETS) + " |")
