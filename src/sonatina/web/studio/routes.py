@@ -71,14 +71,19 @@ def generate():
             job = songs.new_job(current_user.id, params, primer)
         except SonatinaError as exc:
             storage.delete(primer)
-            flash(str(exc), "error")
-            if isinstance(exc, SettingError) and exc.setting in form:
-                form[exc.setting].errors = [str(exc)]  # highlight the field too
+            _show_refusal(form, exc)
             return _form_page(form, available, 400)
         return redirect(url_for("studio.job", job_id=job.id))
     if form.errors:
         flash("Please check the highlighted fields.", "error")
     return _form_page(form, available, 400 if form.is_submitted() else 200)
+
+
+def _show_refusal(form, exc: SonatinaError) -> None:
+    """The sentence on top of the page, and on the field it is about when it names one."""
+    flash(str(exc), "error")
+    if isinstance(exc, SettingError) and exc.setting in form:
+        form[exc.setting].errors = [str(exc)]
 
 
 def _form_page(form, available, status):
@@ -152,9 +157,7 @@ def convert():
             job = songs.convert_job(current_user.id, params, upload=form.source.data,
                                     song_id=int(raw_id) if raw_id else None)
         except SonatinaError as exc:
-            flash(str(exc), "error")
-            if isinstance(exc, SettingError) and exc.setting in form:
-                form[exc.setting].errors = [str(exc)]
+            _show_refusal(form, exc)
             return _convert_page(form, available, 400)
         return redirect(url_for("studio.job", job_id=job.id))
     if form.errors:
