@@ -45,13 +45,23 @@ class GenerateForm(FlaskForm):
 
 
 def _fill_choices(form: GenerateForm, available: list[dict]) -> None:
-    from sonatina.music.instruments import GM_PROGRAM_NAMES
-
     form.model.choices = [(m["name"], m["name"]) for m in available]
     genres = sorted({g for m in available for g in (m.get("genres") or [])})
     form.genre.choices = [("", "Any style")] + [(g, g.replace("_", " ").title()) for g in genres]
     form.key.choices = [("", "Any key")] + [(k, k) for k in songs.key_choices()]
-    form.instrument.choices = [("", "Model's choice")] + [(str(i), f"{i}: {n}") for i, n in enumerate(GM_PROGRAM_NAMES)]
+    form.instrument.choices = _instrument_choices("Model's choice")
+
+
+def _instrument_choices(blank: str) -> list[tuple[str, str]]:
+    from sonatina.music.instruments import GM_PROGRAM_NAMES
+
+    return [("", blank)] + [(str(i), f"{i}: {n}") for i, n in enumerate(GM_PROGRAM_NAMES)]
+
+
+def _default_model(form) -> str | None:
+    """The shipped `default` when offered, else the first model, preselected on a fresh form."""
+    names = [c[0] for c in form.model.choices]
+    return "default" if "default" in names else (names[0] if names else None)
 
 
 @bp.route("/generate", methods=["GET", "POST"])
@@ -60,9 +70,8 @@ def generate():
     available = songs.models()
     form = GenerateForm()
     _fill_choices(form, available)
-    if not form.is_submitted() and form.model.choices:
-        names = [c[0] for c in form.model.choices]
-        form.model.data = "default" if "default" in names else names[0]
+    if not form.is_submitted():
+        form.model.data = _default_model(form)
     if form.validate_on_submit():
         primer = None
         try:
@@ -123,15 +132,13 @@ CONVERT_NUMBERS = ("strength", "tempo", "temperature", "seed", "variations")
 
 
 def _fill_convert_choices(form: ConvertForm, available: list[dict]) -> None:
-    from sonatina.music.instruments import GM_PROGRAM_NAMES
-
     own, _total = songs.song_page(current_user.id, 1, 200)
     form.song_id.choices = [("", "Upload a file instead")] + [(str(s.id), s.title) for s in own]
     form.to.choices = [(g, g.title()) for g in ConvertRequest["to"].choices]
     form.model.choices = [(m["name"], m["name"]) for m in available]
     form.keep.choices = [(k, {"melody": "The melody", "melody+bass": "The melody and the bass"}.get(k, k))
                          for k in ConvertRequest["keep"].choices]
-    form.instrument.choices = [("", "The genre's lead")] + [(str(i), f"{i}: {n}") for i, n in enumerate(GM_PROGRAM_NAMES)]
+    form.instrument.choices = _instrument_choices("The genre's lead")
     form.key.choices = [("", "The original key")] + [(k, k) for k in songs.key_choices()]
 
 
@@ -143,8 +150,7 @@ def convert():
     _fill_convert_choices(form, available)
     if not form.is_submitted():
         form.to.data = form.to.data or "jazz"
-        names = [c[0] for c in form.model.choices]
-        form.model.data = "default" if "default" in names else (names[0] if names else None)
+        form.model.data = _default_model(form)
         chosen = request.args.get("song", "")  # "Convert" on a song page preselects it
         if chosen.isdigit():
             form.song_id.data = chosen
