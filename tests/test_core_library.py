@@ -116,6 +116,29 @@ def test_split_follows_the_piece_not_where_the_collection_lies(tmp_path, monkeyp
     assert "train" in relative.values() and len(set(relative.values())) > 1
 
 
+def test_versions_of_one_work_share_a_split(tmp_path):
+    """GiantMIDI's evaluation set holds each work three times (score, performance, transcription):
+    all three land in one split, the performance's own, so no held-out work is learned."""
+    root = tmp_path / "giantmidi-eval"
+    rows = []
+    for i in range(30):
+        names = {"GroundTruth": f"gt{i}.mid", "Maestro": f"perf{i}.mid", "GiantMIDI-Piano": f"tr{i}.mid"}
+        for column, folder in (("GroundTruth", "ground_truth"), ("Maestro", "maestro"), ("GiantMIDI-Piano", "giantmidi-piano")):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            make_score(i, bars=2).dump_midi(str(root / folder / names[column]))
+        rows.append([f"Work {i}", names["GroundTruth"], names["Maestro"], names["GiantMIDI-Piano"]])
+    with open(root / "groundtruth_maestro_giantmidi-piano.csv", "w", newline="") as fh:
+        csv.writer(fh, delimiter="\t").writerows([["Name", "GroundTruth", "Maestro", "GiantMIDI-Piano"], *rows])
+    dataset = build_dataset(collect_sources([str(root)]), DEFAULT_SETTINGS, progress=False)
+    assert len(dataset.pieces) == 90 and {p.genre for p in dataset.pieces} == {"classical"}
+    performances_alone = build_dataset(collect_sources([str(root / "maestro")]), DEFAULT_SETTINGS, progress=False)
+    alone = {p.name.split("/")[-1]: p.split for p in performances_alone.pieces}
+    for i in range(30):
+        splits = {p.split for p in dataset.pieces if p.name.endswith((f"/gt{i}.mid", f"/perf{i}.mid", f"/tr{i}.mid"))}
+        assert splits == {alone[f"perf{i}.mid"]}
+    assert len({p.split for p in dataset.pieces}) > 1
+
+
 def test_music21_corpus_source_converts_and_caches():
     refs = collect_sources(["music21:bach"], limit=2)
     assert len(refs) == 2 and refs[0].genre == "classical"

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sonatina.data.corpus import MIDI_SUFFIXES, PieceRef
+from sonatina.data.corpus.sources import GROUP_MARK
 from sonatina.data.corpus.cache import cache_dir, file_digest
 from sonatina.data.corpus.reading import conversion_failures, converted_midi_files, read_midi
 from sonatina.errors import EmptyDatasetError, SonatinaError
@@ -75,8 +76,10 @@ class Dataset:
 
 
 def split_of(name: str) -> str:
-    """'train', 'validation' or 'test' for a piece's name inside its collection (PieceRef.key)."""
-    u = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    """'train', 'validation' or 'test' for a piece's name inside its collection (PieceRef.key);
+    versions of one work ("GROUP|NAME") share their group's split."""
+    group = name.split(GROUP_MARK, 1)[0]
+    u = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "validation" if u < VALIDATION_SHARE else "test" if u < VALIDATION_SHARE + TEST_SHARE else "train"
 
 

@@ -4,6 +4,8 @@ A SOURCE is one of:
   path/to/file.mid | .xml | .abc | .krn   one file
   path/to/folder                          every music file below it (recursive)
   path/to/maestro-v3.0.0                  a folder holding MAESTRO's csv: its split column is honoured
+  path/to/giantmidi-eval                  the GiantMIDI-Piano evaluation set: its csv ties each work's
+                                          score, performance and transcription into one split
   music21:NAME                            a collection of music21's bundled corpus (bach, palestrina,
                                           essenFolksong, oneills1850, ryansMammoth, ...)
   GENRE=SOURCE                            any of the above, labelled with a genre
@@ -39,7 +41,11 @@ class PieceRef:
     split: str | None = None  # "train" | "validation" | "test" when the source dictates it
     source: str = ""
     key: str = ""  # the piece's name inside its collection ("pop909/001/001.mid"): splits hash it,
-    # so a piece lands in the same split wherever the collection lies and whatever the cwd
+    # so a piece lands in the same split wherever the collection lies and whatever the cwd;
+    # "GROUP|NAME" names one version of a work, and the split hashes GROUP only
+
+
+GROUP_MARK = "|"
 
 
 def check_genre(name: str) -> str:
@@ -79,6 +85,8 @@ def _expand(spec: str, label: str | None, genre_folders: bool) -> list[PieceRef]
     maestro_csv = sorted(path.glob("maestro-v*.csv"))
     if maestro_csv:
         return _maestro(path, maestro_csv[-1], label or "classical", spec)
+    if (path / GIANTMIDI_CSV).is_file():
+        return _giantmidi_eval(path, label or "classical", spec)
     if genre_folders and not label:
         return [
             PieceRef(f, check_genre(sub.name), None, spec, _key(f, path))
@@ -103,6 +111,25 @@ def _maestro(root: Path, csv_path: Path, genre: str, spec: str) -> list[PieceRef
             split = row.get("split", "").strip().lower()
             if midi.is_file() and split in ("train", "validation", "test"):
                 refs.append(PieceRef(midi, genre, split, spec, _key(midi, root)))
+    return refs
+
+
+GIANTMIDI_CSV = "groundtruth_maestro_giantmidi-piano.csv"
+GIANTMIDI_VERSIONS = {"GroundTruth": "ground_truth", "Maestro": "maestro", "GiantMIDI-Piano": "giantmidi-piano"}
+
+
+def _giantmidi_eval(root: Path, genre: str, spec: str) -> list[PieceRef]:
+    """Three versions of each work (score, performance, transcription) must share a split, or
+    a held-out work would be learned from its other versions. The group is named after the
+    performance as `maestro/FILE`, the key that folder alone gives, so splits stay as they were."""
+    refs = []
+    with open(root / GIANTMIDI_CSV, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            group = f"maestro/{row['Maestro']}"
+            for column, folder in GIANTMIDI_VERSIONS.items():
+                midi = root / folder / row[column]
+                if midi.is_file():
+                    refs.append(PieceRef(midi, genre, None, spec, f"{group}{GROUP_MARK}{folder}/{midi.name}"))
     return refs
 
 
