@@ -330,6 +330,24 @@ def test_model_cache_is_bounded_and_keeps_recent_models(tiny_run, tmp_path):
     assert folders[1].resolve() not in cached and folders[-1].resolve() in cached
 
 
+def test_fine_tuning_starts_from_the_models_weights_and_keeps_its_genres(tiny_run, tiny_corpus, tmp_path):
+    from sonatina.model.checkpoint import read_checkpoint
+
+    config, before, card = read_checkpoint(tiny_run)
+    out = tmp_path / "tuned"
+    tuned = api.train([f"rock={tiny_corpus}", f"{card['genres'][0]}={tiny_corpus}"], out, init_from=tiny_run,
+                      preset="small", epochs=1, steps_per_epoch=1, batch_size=2, seq_len=16, learning_rate=1e-9,
+                      progress=False)
+    after_config, after, _ = read_checkpoint(out)
+    assert after_config.hidden_size == config.hidden_size  # the model's size, not preset "small"
+    assert np.allclose(after["lstm.weight_hh_l0"], before["lstm.weight_hh_l0"], atol=1e-3)
+    old_rows, rows = before["genre_embed.weight"], after["genre_embed.weight"]
+    kept = tuned["genres"].index(card["genres"][0])
+    assert np.allclose(rows[kept], old_rows[0], atol=1e-3)
+    assert np.allclose(rows[tuned["genres"].index("rock")], old_rows.mean(axis=0), atol=1e-3)
+    assert tuned["fine_tuned_from"] == str(tiny_run)
+
+
 def test_vocabulary_follows_the_checkpoint_tokenizer_settings():
     from sonatina.data.tokens import Vocabulary
 

@@ -27,7 +27,9 @@ from sonatina.data.dataset import build_dataset, ensure_validation
 from sonatina.data.tokens import DEFAULT_SETTINGS
 from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.model.checkpoint import preset as model_preset
-from sonatina.model.registry import LoadedModel, drum_model, genre_classifier, list_models, load_model
+from sonatina.model.checkpoint import read_checkpoint
+from sonatina.model.registry import (LoadedModel, drum_model, genre_classifier, list_models, load_model,
+                                     resolve_model_path)
 from sonatina.request import ConvertRequest, GenerationRequest
 
 # Training and evaluation import torch (~1.5 s); they are imported where they are called so that
@@ -46,16 +48,20 @@ def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece
 def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: str | None = None,
           genre_folders: bool = False, limit: int | None = None, resume: bool = False, progress: bool = True,
           model_overrides: dict | None = None, description: str = "", command: str | None = None,
-          **train_options) -> dict:
-    """Train a model on SOURCES into folder OUT; returns the best checkpoint's card."""
+          init_from: str | Path | None = None, **train_options) -> dict:
+    """Train a model on SOURCES into folder OUT; returns the best checkpoint's card.
+
+    init_from (a model name or folder) fine-tunes that model: its network size and tokens are
+    taken, and preset and size overrides are ignored."""
     from sonatina.model.train import TrainConfig
     from sonatina.model.train import train as _train
 
     out = Path(out)
     try:
         config = TrainConfig(**train_options)
-        model_config = model_preset(preset)
-        for name, value in (model_overrides or {}).items():
+        start = resolve_model_path(init_from)[1] if init_from else None
+        model_config = read_checkpoint(start)[0] if start else model_preset(preset)
+        for name, value in ({} if start else model_overrides or {}).items():
             if value is not None:
                 setattr(model_config, name, value)
         model_config.__post_init__()
@@ -73,8 +79,10 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
     extra = {"description": description or f"LSTM trained by `sonatina train` on {', '.join(sources)}",
              "data": {"sources": list(sources), "skipped_log": "skipped.log" if dataset.skipped else None},
              "command": command}
+    if start:
+        extra["fine_tuned_from"] = str(init_from)
     return _train(dataset, out, model_config, config, DEFAULT_SETTINGS, extra, resume=resume, progress=progress,
-                  on_epoch_end=_draw_learning_curve)
+                  on_epoch_end=_draw_learning_curve, init_from=start)
 
 
 def _draw_learning_curve(run: Path) -> None:

@@ -26,6 +26,8 @@ from sonatina.model.checkpoint import PRESETS
 @click.option("--max-minutes", type=click.FloatRange(min=0.01), help="Stop after this much training time.")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last epoch.")
+@click.option("--init-from", metavar="MODEL",
+              help="Fine-tune this model (shipped name or run folder): start from its weights and size.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=8), default=256, show_default=True)
 @click.option("--learning-rate", type=float, default=2e-3, show_default=True)
@@ -41,14 +43,14 @@ from sonatina.model.checkpoint import PRESETS
 @click.option("--description", default="", help="One line for the model card.")
 @json_option
 @user_errors
-def train(sources, out, preset, genre, genre_folders, limit, resume, embed_dim, hidden_size, num_layers, dropout,
+def train(sources, out, preset, genre, genre_folders, limit, resume, init_from, embed_dim, hidden_size, num_layers, dropout,
           description, as_json, **options):
     """Train an LSTM on SOURCES (files, folders, MAESTRO, GENRE=SOURCE, music21:NAME)."""
     from sonatina import api
 
     started = time.monotonic()
     card = api.train(list(sources), out, preset=preset, genre=genre, genre_folders=genre_folders, limit=limit,
-                     resume=resume, progress=not as_json, description=description,
+                     resume=resume, init_from=init_from, progress=not as_json, description=description,
                      command=shlex.join(["sonatina", *sys.argv[1:]]),
                      model_overrides={"embed_dim": embed_dim, "hidden_size": hidden_size,
                                       "num_layers": num_layers, "dropout": dropout}, **options)

@@ -57,6 +57,22 @@ def save_checkpoint(model: MusicLSTM, folder: Path, card: dict) -> None:
     tmp.replace(folder / CARD_FILE)
 
 
+def warm_start(model: MusicLSTM, genres: list[str], path: Path) -> None:
+    """Start training from another checkpoint's weights (fine-tuning a shipped model on new
+    music). Genres it knew keep their embedding; a new genre starts from the mean of the known
+    ones, a neutral point the new music then moves."""
+    config, weights, card = read_checkpoint(path)
+    old_genres = card.get("genres", [])
+    own = model.config
+    if (config.vocab_size, config.embed_dim, config.hidden_size, config.num_layers) != \
+            (own.vocab_size, own.embed_dim, own.hidden_size, own.num_layers):
+        raise damaged(Path(path), ValueError("its network or vocabulary differs from this run's"))
+    table = weights["genre_embed.weight"]
+    weights["genre_embed.weight"] = np.stack([
+        table[old_genres.index(g)] if g in old_genres else table.mean(axis=0) for g in genres])
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+
+
 def load_checkpoint(path: Path, device: str = "cpu") -> tuple[MusicLSTM, dict]:
     config, weights, card = read_checkpoint(path)
     try:

@@ -1,8 +1,11 @@
 """Training loop: validation every epoch, best checkpoint, resume, early stop, time limit,
 learning curves, and data-parallel training under torchrun (gloo on CPU, nccl on CUDA).
 
-An "epoch" is as many random windows as the training split has tokens, so small and large
-collections both validate at a sensible rhythm. When --max-minutes stops training inside an
+An "epoch" is as many random windows as the training split has tokens (at least
+MIN_STEPS_PER_EPOCH steps), so small and large collections both validate at a sensible rhythm.
+--max-minutes without --epochs trains until the minutes run out or validation stops improving:
+a user who gives minutes expects them used, so no epoch cap applies (--epochs alone: 20 by
+default), and the learning rate decays over the time budget instead of a planned step count. When --max-minutes stops training inside an
 epoch, that last epoch is validated and recorded as the fraction of it that ran (12.007, not 13),
 so the learning curve shows no false plateau.
 """
@@ -27,9 +30,13 @@ from sonatina.data.dataset import BatchSampler, Dataset, interleave_by_genre
 from sonatina.errors import SonatinaError
 from sonatina.model.evaluate import likelihood
 from sonatina.model.checkpoint import CARD_FILE, ModelConfig
-from sonatina.model.lstm import MusicLSTM, save_checkpoint
+from sonatina.model.lstm import MusicLSTM, save_checkpoint, warm_start
 from sonatina.model.card import write_card
 from sonatina.data.tokens import Vocabulary, build_tokenizer
+
+DEFAULT_EPOCHS = 20  # without --max-minutes
+PLAN_EVERY_STEPS = 20  # time-limited runs re-estimate their total steps this often
+MIN_STEPS_PER_EPOCH = 20  # a small collection's epoch of 3 steps would validate (and early-stop) on noise
 
 CURVE_FIELDS = ["epoch", "step", "tokens_seen", "elapsed_s", "train_loss", "val_loss",
                 "val_bits_per_token", "val_bits_per_note"]
@@ -37,7 +44,8 @@ CURVE_FIELDS = ["epoch", "step", "tokens_seen", "elapsed_s", "train_loss", "val_
 
 @dataclass
 class TrainConfig:
-    epochs: int = 20  # upper bound on passes over the training tokens
+    epochs: int | None = None  # cap on passes over the training tokens; None: DEFAULT_EPOCHS, or
+    # no cap when max_minutes is given (train until the minutes or early stopping)
     max_minutes: float | None = None  # wall-clock budget; the best checkpoint so far is kept
     batch_size: int = 32  # windows per step (per process under torchrun)
     seq_len: int = 256  # tokens per window (truncated backpropagation length)
@@ -52,9 +60,11 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
+        if self.epochs is None and self.max_minutes is None:
+            self.epochs = DEFAULT_EPOCHS
         positive = ("epochs", "batch_size", "seq_len", "patience")
         for name in positive:
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)!r}.")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ValueError(f"TrainConfig.max_minutes must be positive, got {self.max_minutes!r}.")
@@ -87,9 +97,10 @@ def _genre_stats(dataset: Dataset) -> dict:
 
 def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainConfig,
           tokenizer_settings: dict, card_extra: dict | None = None, resume: bool = False,
-          progress: bool = True, on_epoch_end=None) -> dict:
+          progress: bool = True, on_epoch_end=None, init_from: Path | None = None) -> dict:
     """Train on dataset.split('train'), validate on 'validation'; returns the final card.
 
+    init_from, if given, is a checkpoint whose weights training starts from (fine-tuning).
     on_epoch_end(out), if given, runs in rank 0 after each epoch's row of learning_curve.csv is
     written (the API draws the curve with it: plotting is analysis, a later stage than this)."""
     rank, world = _distributed()
@@ -114,7 +125,10 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     model_config.num_genres = len(genres)
     genre_index = {g: i for i, g in enumerate(genres)}
 
-    model = MusicLSTM(model_config).to(device)
+    model = MusicLSTM(model_config)
+    if init_from and not state:
+        warm_start(model, genres, init_from)
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     if state:
         model.load_state_dict(state["model"])
@@ -127,8 +141,12 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     sampler = BatchSampler(train_pieces, vocab, genre_index, config.seq_len, config.batch_size,
                            config.transpose, seed=config.seed * 1000 + rank + (state["epoch"] if state else 0))
     train_tokens = sum(len(p.ids) + 2 for p in train_pieces)
-    steps_per_epoch = config.steps_per_epoch or max(1, math.ceil(train_tokens / (config.batch_size * config.seq_len * world)))
-    total_steps = steps_per_epoch * config.epochs
+    steps_per_epoch = config.steps_per_epoch or max(MIN_STEPS_PER_EPOCH,
+                                                    math.ceil(train_tokens / (config.batch_size * config.seq_len * world)))
+    # Steps the learning rate decays over: the epochs asked for, or (time-limited) an estimate
+    # from the speed so far, renewed every PLAN_EVERY_STEPS steps, shared by rank 0 so all agree.
+    total_steps = steps_per_epoch * config.epochs if config.epochs else None
+    planned = total_steps
 
     epoch, step, tokens_seen = (state["epoch"], state["step"], state["tokens_seen"]) if state else (0, 0, 0)
     epochs_done = state.get("epochs_done", epoch) if state else 0.0  # epoch counts passes; this, training done
@@ -143,15 +161,19 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
         with open(curve_path, "w", newline="") as fh:
             csv.writer(fh).writerow(CURVE_FIELDS)
 
-    while epoch < config.epochs and not stop:
+    budget_s = config.max_minutes * 60 if config.max_minutes else None  # this session's (a resume gets it anew)
+    first_step = step
+    while (config.epochs is None or epoch < config.epochs) and not stop:
         net.train()
         losses = []
         # disable=None: tqdm hides the bar when stderr is not a terminal (a piped log gets no \r floods)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs or '-'}", unit="step",
                    disable=None if progress and rank == 0 else True, leave=False)
         for _ in bar:
             x, y, g, m = (torch.from_numpy(a).to(device) for a in sampler())
-            lr = config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
+            if total_steps is None and (step - first_step) % PLAN_EVERY_STEPS == 0:
+                planned = _planned_steps(first_step, step, time.monotonic() - started, budget_s, world)
+            lr = config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / planned, 1.0))))
             for group in optimizer.param_groups:
                 group["lr"] = lr
             logits, _ = net(x, g, m)
@@ -207,6 +229,20 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     if rank == 0 and not card:
         card = json.loads((out / CARD_FILE).read_text())
     return card
+
+
+def _planned_steps(first_step: int, step: int, elapsed_s: float, budget_s: float, world: int) -> float:
+    """Time-limited training: the step count this session's budget will reach at its speed so far
+    (validation included; rank 0's estimate for every process). Before any step: no decay yet."""
+    if step == first_step or elapsed_s <= 0:
+        estimate = math.inf
+    else:
+        estimate = first_step + (step - first_step) * budget_s / elapsed_s
+    if world > 1:
+        t = torch.tensor([estimate], dtype=torch.float64)
+        dist.broadcast(t, src=0)
+        estimate = float(t.item())
+    return max(estimate, step + 1)
 
 
 def _epochs(done: float) -> int | float:
