@@ -130,8 +130,11 @@ class Grammar:
 
 def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: list[int], target_beats: float,
                   sampling: SamplingConfig, seeds: list[int], primer_ids: np.ndarray | None = None,
-                  progress=None) -> list[np.ndarray]:
+                  progress=None, processors=()) -> list[np.ndarray]:
     """One token sequence per seed, each lasting until `target_beats` (without BOS).
+
+    `processors`: extra logits processors applied after the grammar (e.g. compose.form's
+    BarCopier): called with the [B, V] scores, told each token taken by `advance(row, token)`.
 
     `model` is the NumPy network (a torch MusicLSTM is accepted and copied into one): no torch
     runs here, so concurrent composers share no thread pool and set no global thread count.
@@ -144,6 +147,8 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
     for token in prefix[1:]:
         for row in range(B):
             grammar.advance(row, int(token))
+            for processor in processors:
+                processor.advance(row, int(token))
     if grammar.beats(0) >= target_beats - MIN_LAST_NOTE_BEATS:
         raise SonatinaError("The primer is already as long as the requested piece; ask for more seconds.")
     genres, modes = np.full(B, genre), np.asarray(modes)
@@ -154,6 +159,8 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
     max_steps = int(target_beats * 80) + 64  # far above any real density; guards an endless loop
     for step in range(max_steps):
         scores = np.where(grammar.mask(), last, -np.inf)
+        for processor in processors:
+            scores = processor(scores)
         scores = apply_top_p(apply_top_k(apply_temperature(scores, sampling.temperature), sampling.top_k),
                              sampling.top_p)
         probs = _softmax(scores)
@@ -164,6 +171,8 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
                 done[row] = True  # time has reached the end: this sequence is complete
                 continue
             grammar.advance(row, token)
+            for processor in processors:
+                processor.advance(row, token)
             out[row].append(token)
             nxt[row] = token
         if done.all():
