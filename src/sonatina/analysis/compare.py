@@ -37,8 +37,10 @@ class PieceSet:
 
 
 def load_set(folder: str | Path, label: str, progress: Callable[[float], None] | None = None) -> PieceSet:
-    """Read every music file under ``folder`` (recursively)."""
-    from sonatina.data.corpus import load_score, music_files
+    """Read every music file under ``folder`` (recursively); every tune of an ABC tune book is a
+    piece of its own (named file#N)."""
+    from sonatina.data.corpus import music_files
+    from sonatina.data.corpus.reading import load_works
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -46,11 +48,15 @@ def load_set(folder: str | Path, label: str, progress: Callable[[float], None] |
     files = music_files(folder)
     pieces = PieceSet(label, str(folder))
     for index, path in enumerate(files):
+        name = str(path.relative_to(folder))
         try:
-            pieces.scores.append(load_score(path))
-            pieces.names.append(str(path.relative_to(folder)))
+            works, failed = load_works(path)
         except BadInputError as exc:
             pieces.skipped.append(f"{path.name}: {exc}")
+        else:
+            pieces.scores.extend(works.values())
+            pieces.names.extend(name + work for work in works)
+            pieces.skipped.extend(failed)
         if progress:
             progress((index + 1) / len(files))
     if len(pieces.scores) < MIN_PIECES:

@@ -1,5 +1,10 @@
 """Does a generated set copy its training data? Two measures, defined at ``memorisation``:
-the longest span copied note for note, and the share of 4-bar windows found in training."""
+the longest span copied note for note, and the share of 4-bar windows found in training.
+
+Both are transposition-invariant: Sonatina composes with the tonic on C and then moves every
+piece to a drawn key, so a copy usually sits in another key than its source. Notes are
+compared by interval to the previous note (spans) or by pitch above the window's lowest note
+(windows), never by absolute pitch."""
 
 from __future__ import annotations
 
@@ -18,13 +23,15 @@ _BASE = np.uint64(0xD6E8FEB86659FD93)  # odd polynomial-hash base
 
 
 def note_codes(score: Score) -> np.ndarray:
-    """One integer per pitched note (tracks merged, ordered by onset then pitch): its exact
-    MIDI pitch and the gap to the next note's onset on the 16th-note grid. Not transposition
-    invariant: a copy in another key is not counted as a copy."""
+    """One integer per step between consecutive pitched notes (tracks merged, ordered by onset
+    then pitch): the interval from one note to the next and the gap between their onsets on the
+    16th-note grid. A run of k codes is k+1 notes; transposing a piece leaves its codes as they are."""
     notes = M.note_arrays(score)
+    if len(notes["pitch"]) < 2:
+        return np.zeros(0, dtype=np.int64)
     onset = np.round(notes["time"] / STEP).astype(np.int64)
-    gap = np.append(np.diff(onset), 10**6)  # the last note's gap is a sentinel
-    return notes["pitch"] + 128 * gap
+    interval = np.diff(notes["pitch"].astype(np.int64)) + 128  # 1..255
+    return interval + 256 * np.diff(onset)
 
 
 def _prefix(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +53,9 @@ def _window_hashes(prefix: np.ndarray, inv_powers: np.ndarray, length: int) -> n
 
 
 def longest_copied_spans(generated: list[Score], training: list[Score]) -> list[int]:
-    """For each generated piece, the largest L such that some L consecutive notes of it
-    (see ``note_codes``) occur as L consecutive notes of one training piece."""
+    """For each generated piece, the largest L such that some L consecutive notes of it occur,
+    with the same intervals and onset gaps (see ``note_codes``), as L consecutive notes of one
+    training piece, in any key. One note always "occurs"; a piece without notes scores 0."""
     # Pieces are joined with distinct negative separators, so no window spans two pieces.
     joined = []
     for index, score in enumerate(training):
@@ -76,7 +84,7 @@ def longest_copied_spans(generated: list[Score], training: list[Score]) -> list[
                     lo[k] = length
                 else:
                     hi[k], galloping[k] = length - 1, False
-    return lo
+    return [(l + 1) if len(M.note_arrays(s)["pitch"]) else 0 for l, s in zip(lo, generated)]
 
 
 def bar_windows(score: Score) -> list[int]:
@@ -84,9 +92,9 @@ def bar_windows(score: Score) -> list[int]:
 
     A window starts at every bar line (bars from the first time signature) and spans
     WINDOW_BARS bars; its content is the set of (onset relative to the window start on the
-    16th-note grid, exact MIDI pitch) of every pitched note starting inside it, tracks merged,
-    durations and velocities ignored. Windows without notes and the incomplete ones at the
-    end are left out."""
+    16th-note grid, pitch above the window's lowest pitch) of every pitched note starting inside
+    it, tracks merged, durations and velocities ignored: the same window in another key has the
+    same hash. Windows without notes and the incomplete ones at the end are left out."""
     notes = M.note_arrays(score)
     bar = M.bar_steps(score)
     if not len(notes["time"]):
@@ -98,7 +106,8 @@ def bar_windows(score: Score) -> list[int]:
         lo, hi = np.searchsorted(notes["time"], [start, stop])
         if hi > lo:
             pos = np.round((notes["time"][lo:hi] - start) / STEP).astype(np.int64)
-            content = np.unique(pos * 128 + notes["pitch"][lo:hi])  # the set of (position, pitch)
+            pitch = notes["pitch"][lo:hi]
+            content = np.unique(pos * 128 + pitch - pitch.min())  # the set of (position, relative pitch)
             hashes.append(hash((bar, content.tobytes())))
     return hashes
 
@@ -107,11 +116,11 @@ def memorisation(generated: list[Score], training: list[Score]) -> dict:
     """How much of the generated set is copied from the training set.
 
     * ``longest_copied_notes``: per generated piece, the longest run of consecutive notes
-      found note for note in one training piece (same exact pitches, same onset gaps on the
-      16th-note grid, in the order onset-then-pitch with tracks merged); also as a share of the
-      piece's notes. A model that memorised a piece scores its whole length (share 1.0).
+      found note for note in one training piece, in any key (same intervals, same onset gaps on
+      the 16th-note grid, in the order onset-then-pitch with tracks merged); also as a share of
+      the piece's notes. A model that memorised a piece scores its whole length (share 1.0).
     * ``windows_found_share``: share of all generated 4-bar windows (see ``bar_windows``)
-      whose exact content occurs as a bar-aligned 4-bar window of some training piece.
+      whose content, in any key, occurs as a bar-aligned 4-bar window of some training piece.
     """
     spans = longest_copied_spans(generated, training)
     train_windows = {h for s in training for h in bar_windows(s)}
@@ -120,7 +129,7 @@ def memorisation(generated: list[Score], training: list[Score]) -> dict:
         windows = bar_windows(score)
         found = sum(h in train_windows for h in windows)
         found_total, window_total = found_total + found, window_total + len(windows)
-        n_notes = len(note_codes(score))
+        n_notes = len(M.note_arrays(score)["pitch"])
         per_piece.append({
             "longest_copied_notes": span,
             "copied_share": span / n_notes if n_notes else math.nan,

@@ -107,9 +107,10 @@ def report_tables(result: dict) -> list[Table]:
     if memo:
         tables.append((
             "Memorisation against the training set",
-            "Longest run of consecutive notes copied note for note (exact pitches, same onset gaps on a "
-            "16th-note grid) from one training piece, and the share of generated 4-bar windows whose "
-            "exact notes (pitch, position) appear as a bar-aligned 4-bar window in training.",
+            "Longest run of consecutive notes copied note for note (same intervals, same onset gaps on a "
+            "16th-note grid, in any key) from one training piece, and the share of generated 4-bar windows "
+            "whose notes (position, pitch above the window's lowest) appear as a bar-aligned 4-bar window "
+            "in training. Both ignore transposition: a copy in another key counts.",
             ["measure", "value"],
             [["longest copied span, max (notes)", _fmt(memo["longest_copied_notes_max"])],
              ["longest copied span, median (notes)", _fmt(memo["longest_copied_notes_median"], 1)],
