@@ -21,14 +21,16 @@ def render_card(name: str, card: dict, weights_bytes: int | None = None) -> str:
         f"| {g} | {s.get('pieces', 0)} | {s.get('tempo', 0):.0f} | {100 * s.get('minor_share', 0):.0f}% |"
         for g, s in card.get("genre_stats", {}).items())
     size = f", {weights_bytes / 2**20:.1f} MB on disk (float16)" if weights_bytes else ""
+    what = (_design_text(card, training, size) if card.get("design", "remi") != "remi" else
+            f"An LSTM language model over REMI tokens: embedding {cfg.get('embed_dim')}, "
+            f"{cfg.get('num_layers')} LSTM layer(s) of {cfg.get('hidden_size')}, dropout {cfg.get('dropout')}; "
+            f"{training.get('parameters', 0):,} parameters{size}. Conditioned on genre and mode (major/minor); "
+            "pieces are learned with their tonic moved to C and transposed to the requested key when composing.")
     lines = [
         f"# Model card: `{name}`", "",
         card.get("description", ""), "",
         "## What it is", "",
-        f"An LSTM language model over REMI tokens: embedding {cfg.get('embed_dim')}, "
-        f"{cfg.get('num_layers')} LSTM layer(s) of {cfg.get('hidden_size')}, dropout {cfg.get('dropout')}; "
-        f"{training.get('parameters', 0):,} parameters{size}. Conditioned on genre and mode (major/minor); "
-        "pieces are learned with their tonic moved to C and transposed to the requested key when composing.", "",
+        what, "",
         "| genre | pieces | typical tempo (BPM) | minor keys |", "|---|---|---|---|", genre_rows, "",
         "## How it was trained", "",
         "```", card.get("command") or "(command not recorded)", "```", "",
@@ -46,6 +48,25 @@ def render_card(name: str, card: dict, weights_bytes: int | None = None) -> str:
         *(f"* {text}" for text in licences or ["(not recorded)"]), "",
     ]
     return "\n".join(lines)
+
+
+def _design_text(card: dict, training: dict, size: str) -> str:
+    """'What it is' for a seed design (issue 12): network, what it models, what it cannot honour."""
+    from sonatina.model.designs import MODELS, NOT_HONOURED
+
+    design, cfg = card["design"], card.get("design_config", {})
+    layers = f"{cfg.get('num_layers')} {'bidirectional ' if cfg.get('bidirectional') else ''}LSTM layer(s) of " \
+             f"{cfg.get('hidden_size')}"
+    dense = f", batch norm, Dense {cfg.get('dense_size')} ReLU, batch norm" if cfg.get("dense_size") else ""
+    vocab = f" over {len(card.get('events') or [])} events seen in training" if card.get("events") else ""
+    val = card.get("validation", {})
+    return (f"The `{design}` seed design{vocab}: {layers} (recurrent dropout {cfg.get('recurrent_dropout')}){dense}, "
+            f"dropout {cfg.get('dropout')}, each prediction read from a window of the {cfg.get('window')} items "
+            f"before it; {training.get('parameters', 0):,} parameters{size}. It models {MODELS[design]}. "
+            f"When composing it {NOT_HONOURED[design]}; length, tempo, key (tonic), instrument, temperature, "
+            f"top-k/top-p, seed and primer work as for the default model. Held-out pitch alone: "
+            f"{val.get('bits_per_note_pitch', float('nan')):.3f} bits per note; "
+            f"{val.get('unknown_events', 0)} held-out events were outside its vocabulary.")
 
 
 def write_card(folder: Path, name: str | None = None) -> Path:

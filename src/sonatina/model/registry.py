@@ -31,10 +31,10 @@ CACHE_SIZE = 4  # models kept loaded (a small one is ~4 MB of float32 weights, a
 class LoadedModel:
     name: str
     folder: Path
-    stepper: NumpyStepper
+    stepper: NumpyStepper  # a seed design's NumPy network (model/designs.py) when design != "remi"
     card: dict
-    tokenizer: miditok.REMI
-    vocab: Vocabulary
+    tokenizer: miditok.REMI | None  # None for the seed designs
+    vocab: Vocabulary  # EventVocabulary (or None) for the seed designs
     _net: object = field(default=None, repr=False)
     _net_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -47,6 +47,11 @@ class LoadedModel:
 
                 self._net, _ = load_checkpoint(self.folder)
             return self._net
+
+    @property
+    def design(self) -> str:
+        """"remi" (the default LSTM) or a seed design's name (model/designs.py)."""
+        return self.card.get("design", "remi")
 
     @property
     def genres(self) -> list[str]:
@@ -89,24 +94,38 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> LoadedModel:
         if stamp in _cache:
             _cache.move_to_end(stamp)
         else:
-            stepper, card = NumpyStepper.from_checkpoint(folder)
-            tokenizer = build_tokenizer(card.get("tokenizer"))
-            _cache[stamp] = LoadedModel(name, folder, stepper, card, tokenizer, Vocabulary(tokenizer))
+            if json.loads((folder / CARD_FILE).read_text()).get("design", "remi") != "remi":
+                _cache[stamp] = _load_design(name, folder)
+            else:
+                stepper, card = NumpyStepper.from_checkpoint(folder)
+                tokenizer = build_tokenizer(card.get("tokenizer"))
+                _cache[stamp] = LoadedModel(name, folder, stepper, card, tokenizer, Vocabulary(tokenizer))
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
         return _cache[stamp]
 
 
+def _load_design(name: str, folder: Path) -> LoadedModel:
+    """A seed design: its NumPy network as the stepper, its event vocabulary (if any) as vocab."""
+    from sonatina.data.events import EventVocabulary
+    from sonatina.model.designs import read_design
+
+    _, network, card = read_design(folder)
+    vocab = EventVocabulary(card["events"]) if card.get("events") else None
+    return LoadedModel(name, folder, network, card, None, vocab)
+
+
+def describe(folder: Path, name: str | None = None) -> dict:
+    """One row of `sonatina models`: name, design, genres, description, validation score."""
+    card = json.loads((folder / CARD_FILE).read_text())
+    val = card.get("validation", {})
+    return {"name": name or folder.name, "path": str(folder), "design": card.get("design", "remi"),
+            "genres": card.get("genres", []), "description": card.get("description", ""),
+            "bits_per_note": val.get("bits_per_note"), "bits_per_note_pitch": val.get("bits_per_note_pitch")}
+
+
 def list_models() -> list[dict]:
-    rows = []
-    for folder in shipped_models():
-        card = json.loads((folder / CARD_FILE).read_text())
-        rows.append({
-            "name": folder.name, "path": str(folder), "genres": card.get("genres", []),
-            "description": card.get("description", ""),
-            "bits_per_note": card.get("validation", {}).get("bits_per_note"),
-        })
-    return rows
+    return [describe(folder) for folder in shipped_models()]
 
 
 @functools.cache
