@@ -27,6 +27,7 @@ from sonatina.data.dataset import build_dataset, ensure_validation
 from sonatina.data.tokens import DEFAULT_SETTINGS
 from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.model.checkpoint import preset as model_preset
+from sonatina.model.designs import DESIGN_PRESETS
 from sonatina.model.checkpoint import read_checkpoint
 from sonatina.model.registry import (LoadedModel, drum_model, genre_classifier, list_models, load_model,
                                      resolve_model_path)
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece]:
     """Compose pieces; see sonatina.compose.pieces.compose for the keyword arguments."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if loaded.design != "remi":  # a seed design (issue 12) composes with its own loop
+        from sonatina.compose.designs import compose_design
+
+        return compose_design(loaded, **kwargs)
     return _compose(loaded, **kwargs)
 
 
@@ -57,6 +62,10 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
     from sonatina.model.train import train as _train
 
     out = Path(out)
+    if preset in DESIGN_PRESETS:  # a seed design (issue 12): its own data, network and loop
+        return _train_design(sources, out, preset, genre=genre, genre_folders=genre_folders, limit=limit,
+                             resume=resume, init_from=init_from, progress=progress, overrides=model_overrides,
+                             description=description, command=command, **train_options)
     try:
         config = TrainConfig(**train_options)
         start = resolve_model_path(init_from)[1] if init_from else None
@@ -85,6 +94,33 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
                   on_epoch_end=_draw_learning_curve, init_from=start)
 
 
+def describe_model(name_or_path: str | Path) -> dict:
+    """A model's row as `sonatina models` shows it (name, design, genres, description, score)."""
+    from sonatina.model.registry import describe
+
+    name, folder = resolve_model_path(name_or_path)
+    return describe(folder, name)
+
+
+def _train_design(sources, out: Path, preset: str, *, resume, init_from, overrides, **options) -> dict:
+    from sonatina.model.design_train import train_design_run
+    from sonatina.model.designs import DESIGN_BATCH
+    from sonatina.model.train import TrainConfig
+
+    if resume or init_from:
+        raise SonatinaError(f"--resume and --init-from work with the REMI presets only, not with '{preset}'.")
+    run_options = {k: options.pop(k) for k in ("genre", "genre_folders", "limit", "progress", "description", "command")}
+    window = options.pop("seq_len", None)
+    options["batch_size"] = options.get("batch_size") or DESIGN_BATCH
+    try:
+        config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
+    except (TypeError, ValueError) as exc:
+        raise SonatinaError(str(exc)) from None
+    sizes = {k: v for k, v in (overrides or {}).items() if k != "embed_dim"}
+    return train_design_run(sources, out, preset, config, overrides={**sizes, "window": window},
+                            on_epoch_end=_draw_learning_curve, **run_options)
+
+
 def _draw_learning_curve(run: Path) -> None:
     """After every epoch: the run's learning_curve.png, current while a long training goes on."""
     from sonatina.analysis.plots import learning_curve
@@ -100,6 +136,10 @@ def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | N
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if genre is not None and genre not in loaded.genres:
         raise UnknownOptionError(f"Model '{loaded.name}' knows no genre '{genre}'; it knows {', '.join(loaded.genres)}.")
+    if loaded.design != "remi":  # seed designs are not conditioned on genre: every piece scores alike
+        from sonatina.model.designs import evaluate_design
+
+        return evaluate_design(loaded, sources, progress=progress)
     refs = collect_sources(list(sources))
     dataset = build_dataset(refs, loaded.card.get("tokenizer", DEFAULT_SETTINGS), progress=progress)
 
@@ -122,6 +162,8 @@ def convert(source: str | Path | Score, to: str | None = None, model: str | Path
     if asked["to"] is None:
         raise SonatinaError("Say which genre to convert to, e.g. to='jazz' (CLI: --to jazz).")
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if loaded.design != "remi":
+        raise SonatinaError(f"Converting needs a REMI model; '{loaded.name}' is a {loaded.design} design.")
     score, name = _read_piece(source)
     base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
     seeds = [(base_seed + i) % (GenerationRequest["seed"].maximum + 1) for i in range(asked["variations"])]

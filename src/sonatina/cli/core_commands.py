@@ -13,12 +13,17 @@ from sonatina.cli.common import (emit, json_option, output_paths, piece_outputs,
                                  write_pieces)
 from sonatina.request import GenerationRequest
 from sonatina.model.checkpoint import PRESETS
+from sonatina.model.designs import DESIGN_PRESETS
 
 
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder: checkpoint, curves, logs.")
-@click.option("--preset", default="small", type=click.Choice(list(PRESETS)), show_default=True, help="Model size.")
+@click.option("--preset", default="small", type=click.Choice([*PRESETS, *DESIGN_PRESETS]), show_default=True,
+              help="REMI LSTM size (tiny/small/medium/large), or a seed design: classic (notes and chords, LSTM 512x3, "
+                   "windows of 100), twolayer (notes and chords, LSTM 256x2), bilstm-psdv (pitch/step/duration/"
+                   "velocity, 3-layer bidirectional LSTM, windows of 25). Notes-and-chords designs compose one event "
+                   "per half beat at one length and velocity; no seed design is conditioned on genre or mode.")
 @click.option("--genre", help="Genre label for sources given without GENRE=SOURCE.")
 @click.option("--genre-folders", is_flag=True, help="Folders' first-level subfolders name the genres (data/<genre>/...).")
 @click.option("--limit", type=click.IntRange(min=1), help="Use at most N files from each source.")
@@ -28,8 +33,9 @@ from sonatina.model.checkpoint import PRESETS
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last epoch.")
 @click.option("--init-from", metavar="MODEL",
               help="Fine-tune this model (shipped name or run folder): start from its weights and size.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--seq-len", type=click.IntRange(min=8), default=256, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Windows per step (default: 32; 64 for seed designs).")
+@click.option("--seq-len", type=click.IntRange(min=8),
+              help="Tokens per window (default: 256; a seed design's window: 100 events or 25 notes).")
 @click.option("--learning-rate", type=float, default=2e-3, show_default=True)
 @click.option("--patience", type=click.IntRange(min=1), default=3, show_default=True, help="Early-stop epochs.")
 @click.option("--transpose", type=click.IntRange(0, 12), default=0, show_default=True,
@@ -49,6 +55,7 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, init_from, 
     from sonatina import api
 
     started = time.monotonic()
+    options = {k: v for k, v in options.items() if v is not None or k not in ("batch_size", "seq_len")}
     card = api.train(list(sources), out, preset=preset, genre=genre, genre_folders=genre_folders, limit=limit,
                      resume=resume, init_from=init_from, progress=not as_json, description=description,
                      command=shlex.join(["sonatina", *sys.argv[1:]]),
@@ -99,21 +106,23 @@ def evaluate(model, genre, sources, as_json):
     from sonatina import api
 
     result = api.evaluate(model, list(sources), genre=genre, progress=not as_json)
-    emit(result, as_json, f"{result['model']}: {result['bits_per_note']:.3f} bits per note, "
+    pitch = f" ({result['bits_per_note_pitch']:.3f} for pitch alone)" if result.get("bits_per_note_pitch") else ""
+    emit(result, as_json, f"{result['model']}: {result['bits_per_note']:.3f} bits per note{pitch}, "
                           f"{result['bits_per_token']:.3f} bits per token over {result['pieces']} piece(s)"
                           f" ({result['skipped']} skipped).")
 
 
 @click.command()
+@click.argument("runs", nargs=-1)
 @json_option
 @user_errors
-def models(as_json):
-    """List the shipped models and their genres."""
-    from sonatina.api import list_models
+def models(runs, as_json):
+    """List the shipped models (and the checkpoints or run folders RUNS): design, genres, score."""
+    from sonatina.api import describe_model, list_models
 
-    rows = list_models()
-    lines = [f"{r['name']}: genres {', '.join(r['genres'])}; validation {r['bits_per_note']:.3f} bits/note. "
-             f"{r['description']}" for r in rows]
+    rows = list_models() + [describe_model(run) for run in runs]
+    lines = [f"{r['name']} ({r.get('design', 'remi')}): genres {', '.join(r['genres'])}; validation "
+             f"{r['bits_per_note']:.3f} bits/note. {r['description']}" for r in rows]
     emit({"models": rows}, as_json, "\n".join(lines) or "No shipped models are installed.")
 
 
