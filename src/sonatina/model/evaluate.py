@@ -24,6 +24,7 @@ CHUNK = 1024
 @dataclass
 class Likelihood:
     nats: float = 0.0
+    pitch_nats: float = 0.0  # the Pitch tokens' part, each renormalised over pitches (see _piece_nats)
     tokens: int = 0
     notes: int = 0
     pieces: int = 0
@@ -41,20 +42,29 @@ class Likelihood:
         return self.nats / self.tokens if self.tokens else float("nan")
 
     def as_dict(self) -> dict:
-        return {"bits_per_note": self.bits_per_note, "bits_per_token": self.bits_per_token,
+        pitch = self.pitch_nats / math.log(2) / self.notes if self.notes else float("nan")
+        return {"bits_per_note": self.bits_per_note, "bits_per_note_pitch": pitch, "bits_per_token": self.bits_per_token,
                 "nats_per_token": self.loss, "tokens": self.tokens, "notes": self.notes, "pieces": self.pieces}
 
 
-def _piece_nats(model, seq, genre: int, mode: int, device) -> float:
-    """Negative log-likelihood (nats) of one framed token sequence, state carried across chunks."""
+def _piece_nats(model, seq, genre: int, mode: int, device, pitch_ids=None) -> tuple[float, float]:
+    """Negative log-likelihood (nats) of one framed token sequence, state carried across chunks,
+    and its pitch part: at each Pitch token, -log p(this pitch | a pitch comes here), the model's
+    distribution renormalised over the Pitch tokens, so timing (the choice of a note now rather
+    than a later position) is left out and the number compares with the seed designs' pitch bits."""
     genre_t, mode_t = torch.tensor([genre], device=device), torch.tensor([mode], device=device)
-    state, nats = None, 0.0
+    state, nats, pitch_nats = None, 0.0, 0.0
     for start in range(0, len(seq) - 1, CHUNK):
         y = seq[start + 1:start + CHUNK + 1].unsqueeze(0)
         x = seq[start:start + y.shape[1]].unsqueeze(0)
         logits, state = model(x, genre_t, mode_t, state)
         nats += F.cross_entropy(logits[0], y[0], reduction="sum").item()
-    return nats
+        if pitch_ids is not None:
+            at_pitch = torch.isin(y[0], pitch_ids)
+            pitch_logits = logits[0][at_pitch][:, pitch_ids]
+            targets = torch.searchsorted(pitch_ids, y[0][at_pitch])
+            pitch_nats += F.cross_entropy(pitch_logits, targets, reduction="sum").item() if len(targets) else 0.0
+    return nats, pitch_nats
 
 
 @torch.no_grad()
@@ -68,14 +78,19 @@ def likelihood(model, pieces: list[TokenizedPiece], genre_of, vocab, device="cpu
     """
     model.eval()
     total = Likelihood()
+    pitch_ids = torch.as_tensor(np.sort(vocab.pitch_ids), dtype=torch.long, device=device)
     for piece in pieces:
         seq = torch.tensor(np.concatenate([[vocab.bos], piece.ids, [vocab.eos]]), dtype=torch.long, device=device)
         mode, genre = mode_index(piece.mode), genre_of(piece)
-        if genre is None:
-            per_genre = np.array([_piece_nats(model, seq, g, mode, device) for g in range(model.config.num_genres)])
-            total.nats += float(-(logsumexp(-per_genre) - math.log(len(per_genre))))
+        if genre is None:  # pitch bits: under the genre that explains the piece best
+            per_genre = np.array([_piece_nats(model, seq, g, mode, device, pitch_ids)
+                                  for g in range(model.config.num_genres)])
+            total.nats += float(-(logsumexp(-per_genre[:, 0]) - math.log(len(per_genre))))
+            total.pitch_nats += float(per_genre[np.argmin(per_genre[:, 0]), 1])
         else:
-            total.nats += _piece_nats(model, seq, genre, mode, device)
+            nats, pitch_nats = _piece_nats(model, seq, genre, mode, device, pitch_ids)
+            total.nats += nats
+            total.pitch_nats += pitch_nats
         total.tokens += len(seq) - 1
         total.notes += piece.notes
         total.pieces += 1
