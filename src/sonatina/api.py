@@ -211,3 +211,113 @@ def _read_piece(source: str | Path | Score) -> tuple[Score, str]:
             transcribe(path, midi)
             return load_score(midi), path.name
     return load_score(path), path.name
+
+
+# ---------------------------------------------------------------- editing a piece (issue 13)
+
+def _edit_model(model, genre: str | None, score: Score):
+    """(loaded model, genre index, genre name) for an edit: the genre asked for, else the one the
+    genre classifier hears in the piece if the model knows it, else the model's default."""
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if getattr(loaded, "design", "remi") != "remi":
+        raise SonatinaError(f"Editing a piece needs a REMI model; '{loaded.name}' is a {loaded.design} design.")
+    if genre is not None:
+        if genre not in loaded.genres:
+            raise UnknownOptionError(f"Model '{loaded.name}' knows no genre '{genre}'; it knows {', '.join(loaded.genres)}.")
+    else:
+        try:
+            ranking = genre_classifier().probabilities(score)
+            heard = sorted((g for g in ranking if g in loaded.genres), key=lambda g: -ranking[g])
+        except Exception:  # the classifier is a nicety here: the model's default still works
+            log.exception("classifying a piece to edit failed")
+            heard = []
+        genre = heard[0] if heard else loaded.default_genre
+    return loaded, loaded.genres.index(genre), genre
+
+
+def regenerate(source: str | Path | Score, bars: str | tuple[int, int] | None = None,
+               seconds: str | tuple[float, float] | None = None, model: str | Path | LoadedModel = "default",
+               **settings) -> Piece:
+    """SOURCE with one passage written anew: `bars` (1-based, inclusive: "9-12" or (9, 12)) or
+    `seconds` ("20-30" or (20, 30)); every note outside it (and of tracks not chosen) kept exactly.
+    Settings as in sonatina.request.RegenerateRequest: tracks ("melody" or "0,2"), genre,
+    temperature, top_k, top_p, seed, candidates. See sonatina.compose.regenerate."""
+    from sonatina.compose.regenerate import choose_tracks, passage_of_bars, passage_of_seconds, regenerate_passage
+    from sonatina.request import RegenerateRequest
+
+    raw = {"bars": _span_text(bars), "seconds": _span_text(seconds), **settings}
+    asked = RegenerateRequest.validate(raw, only=tuple(s for s in RegenerateRequest.settings if s != "model"))
+    if (asked["bars"] is None) == (asked["seconds"] is None):
+        raise SonatinaError("Say which passage to write anew: bars (e.g. 9-12) or seconds (e.g. 20-30), one of them.")
+    score, name = _read_piece(source)
+    passage = passage_of_bars(score, *asked["bars"]) if asked["bars"] else passage_of_seconds(score, *asked["seconds"])
+    tracks = choose_tracks(score, _track_list(asked["tracks"]))
+    loaded, genre_index, genre = _edit_model(model, asked["genre"], score)
+    seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
+    result = regenerate_passage(loaded, score, passage, tracks=tracks, genre=genre_index, seed=seed,
+                                sampling=SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"]),
+                                candidates=asked["candidates"])
+    where = {"bars": list(asked["bars"])} if asked["bars"] else {"seconds": list(asked["seconds"])}
+    return Piece(result.score, seed, {"kind": "regenerate", **where, **_edit_info(asked, loaded, genre, seed, name),
+                                      **result.info})
+
+
+def extend(source: str | Path | Score, seconds: float | None = None, at: str | None = None,
+           model: str | Path | LoadedModel = "default", **settings) -> Piece:
+    """SOURCE with SECONDS more music at its end (or start, in whole bars), in its style; its own
+    notes kept exactly (at the start, moved later by the added time). Settings as in
+    sonatina.request.ExtendRequest."""
+    from sonatina.compose.regenerate import bar_ticks, choose_tracks, extend_piece
+    from sonatina.request import ExtendRequest
+
+    asked = ExtendRequest.validate({"seconds": seconds, "at": at, **settings},
+                                   only=tuple(s for s in ExtendRequest.settings if s != "model"))
+    score, name = _read_piece(source)
+    tracks = choose_tracks(score, _track_list(asked["tracks"]))
+    loaded, genre_index, genre = _edit_model(model, asked["genre"], score)
+    seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
+    tempos = sorted(score.tempos, key=lambda t: t.time)
+    qpm = float((tempos[-1] if asked["at"] == "end" else tempos[0]).qpm) if tempos else 120.0
+    beats = max(1, round(asked["seconds"] * qpm / 60.0))
+    result = extend_piece(loaded, score, beats, asked["at"], tracks=tracks, genre=genre_index, seed=seed,
+                          sampling=SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"]),
+                          candidates=asked["candidates"])
+    added_bars = (result.passage.end - result.passage.start) / bar_ticks(score)
+    return Piece(result.score, seed, {"kind": "extend", "at": asked["at"], "seconds_added": asked["seconds"],
+                                      "bars_added": round(added_bars, 2),
+                                      **_edit_info(asked, loaded, genre, seed, name), **result.info})
+
+
+def _span_text(span) -> str | None:
+    if span is None or isinstance(span, str):
+        return span
+    first, last = span
+    return f"{first}-{last}"
+
+
+def _track_list(text: str | None) -> list[str] | None:
+    return [part for part in (text or "").split(",") if part.strip()] or None
+
+
+def _edit_info(asked: dict, loaded: LoadedModel, genre: str, seed: int, source_name: str) -> dict:
+    return {"model": loaded.name, "genre": genre, "tracks_asked": asked["tracks"], "temperature": asked["temperature"],
+            "top_k": asked["top_k"], "top_p": asked["top_p"], "seed": seed, "candidates_asked": asked["candidates"],
+            "source": source_name}
+
+
+def export_score(source: str | Path | Score, out: str | Path, title: str = "") -> Path:
+    """SOURCE's score written to OUT: MusicXML (.musicxml/.xml), SVG pages (.svg) or PDF (.pdf),
+    engraved with Verovio; see sonatina.audio.notation for the choices it makes."""
+    from sonatina.audio.notation import export, format_of
+
+    format_of(out)  # a wrong suffix is refused before the piece is read
+    score, name = _read_piece(source)
+    return export(score, out, title or Path(name).stem)
+
+
+def score_svg(source: str | Path | Score, title: str = "", width: int = 2400) -> str:
+    """SOURCE engraved for a screen: one SVG `width` Verovio units wide (the studio's score view)."""
+    from sonatina.audio.notation import svg_pages
+
+    score, name = _read_piece(source)
+    return svg_pages(score, title or Path(name).stem, width=width)[0]

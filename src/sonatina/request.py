@@ -72,6 +72,8 @@ class Setting:
             return self._in_bounds(self._number(raw, source))
         if self.kind == "instrument":
             return self._instrument(raw, source)
+        if self.kind == "span":
+            return self._span(raw)
         if self.kind == "file":
             if source == "json":
                 raise SettingError(self.name, f"Send the {self.label.lower()} as a file in multipart form data.")
@@ -120,6 +122,21 @@ class Setting:
         if (low is not None and value < low) or (high is not None and value > high):
             raise SettingError(self.name, f"{self.label} must be {self._range_words()}, not {_num(value)}.")
         return value
+
+    def _span(self, raw) -> tuple:
+        """'9-12' -> (9, 12): a range of bars (whole numbers when step is 1) or of seconds."""
+        whole = self.step == 1
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[-–]\s*(\d+(?:\.\d+)?)\s*", raw) if isinstance(raw, str) else None
+        example = "9-12" if whole else "20-30"
+        if match is None or len(raw) > 40 or (whole and ("." in match[1] or "." in match[2])):
+            raise SettingError(self.name, f"{self.label} must be written FIRST-LAST, e.g. {example}, not {_show(raw)}.")
+        first, last = (int(g) if whole else float(g) for g in match.groups())
+        if not last > first if not whole else last < first:
+            raise SettingError(self.name, f"{self.label} {_num(first)}-{_num(last)} ends before it starts; "
+                                          f"write FIRST-LAST, e.g. {example}.")
+        for value in (first, last):
+            self._in_bounds(value)
+        return first, last
 
     def _range_words(self) -> str:
         if self.maximum is None:
@@ -253,4 +270,34 @@ ConvertRequest = RequestSpec("conversion", [
             "(default: the genre's lead, e.g. tenor sax in jazz)."),
     _shared("temperature"), _shared("top_k"), _shared("top_p"), _shared("seed"),
     _shared("variations", help="Versions to make, with seeds seed, seed+1, ..."),
+])
+
+
+# Editing a piece (sonatina.compose.regenerate): a passage written anew, or the piece extended.
+SPAN_PATTERN = r"^\s*\d+(\.\d+)?\s*[-–]\s*\d+(\.\d+)?\s*$"  # "9-12", "20.5-30" as JSON Schema's `pattern`
+_EDIT_COMMON = [
+    Setting("tracks", "text", "Tracks", "Tracks to write anew, by number or name, comma-separated (default: every "
+            "pitched track; the others are kept and heard).", examples=("piano", "0,2")),
+    _shared("model", help="Model that writes the new music (see `sonatina models`); the CLI also takes a run folder."),
+    _shared("genre", help="Style of the new music, one of the model's genres (default: what the genre classifier "
+            "hears in the piece, if the model knows it)."),
+    _shared("temperature"), _shared("top_k"), _shared("top_p"),
+    _shared("seed", help="Same seed and settings, same result (default: random)."),
+    Setting("candidates", "integer", "Candidates", "Passages sampled; the one that leads best into the music after "
+            "it is kept (1: plain continuation).", default=8, minimum=1, maximum=16, step=1),
+]
+
+RegenerateRequest = RequestSpec("regeneration", [
+    Setting("bars", "span", "Bars", "Bars to write anew, FIRST-LAST counted from 1, e.g. 9-12.",
+            minimum=1, maximum=960, step=1, examples=("9-12",)),
+    Setting("seconds", "span", "Seconds", "Or the passage in seconds, START-END, e.g. 20-30 (snapped to beats).",
+            minimum=0, maximum=3600, step=0.5, examples=("20-30",)),
+    *_EDIT_COMMON,
+])
+
+ExtendRequest = RequestSpec("extension", [
+    Setting("seconds", "number", "Seconds to add", "How much music to add, in seconds (at the start it is rounded "
+            "up to whole bars).", default=16.0, minimum=1, maximum=300, step=1),
+    Setting("at", "text", "Where", "Add the music at the end or at the start.", default="end", choices=("end", "start")),
+    *_EDIT_COMMON,
 ])

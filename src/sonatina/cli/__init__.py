@@ -13,6 +13,7 @@ from sonatina import __version__
 COMMAND_MODULES = [
     "sonatina.cli.core_commands",
     "sonatina.cli.convert_commands",
+    "sonatina.cli.edit_commands",
     "sonatina.cli.audio_commands",
     "sonatina.cli.analysis_commands",
     "sonatina.cli.web_commands",

@@ -1,0 +1,222 @@
+"""A piece as a score to read: MusicXML (music21), and SVG pages or a PDF engraved by Verovio.
+
+Notation needs decisions a MIDI file does not make, taken here plainly:
+- quantisation: every onset and length goes to the nearer of the sixteenth and the eighth-note
+  triplet grids; notes that start together become one chord, held until the next onset at
+  most (one voice per staff: readable rather than complete);
+- key and time signature: the piece's own (MIDI meta events), else the estimated key and 4/4;
+- staves: a piano part (GM programs 0-7) or any part spanning more than two octaves is split at
+  middle C into a treble and a bass staff joined by a brace; other parts get one staff with the
+  clef that fits them. Drum tracks are left out (no pitched notation for them).
+The MusicXML is then the input for Verovio, which lays it out into pages.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from symusic import Score
+
+from sonatina.errors import BadInputError
+from sonatina.music.instruments import GM_PROGRAM_NAMES
+from sonatina.music.keys import estimate_key
+
+SPLIT_PITCH = 60  # middle C: the lowest note of a piano's treble staff
+GRIDS = (4, 3)  # subdivisions of a quarter note: sixteenths, then eighth-note triplets
+FORMATS = ("musicxml", "svg", "pdf")
+PAGE = {"pageWidth": 2100, "pageHeight": 2970, "scale": 40}  # A4 in Verovio's tenths of mm
+
+
+def format_of(path: str | Path) -> str:
+    """'musicxml' | 'svg' | 'pdf' from a file name; one sentence for anything else."""
+    suffix = Path(path).suffix.lower()
+    fmt = {".musicxml": "musicxml", ".xml": "musicxml", ".svg": "svg", ".pdf": "pdf"}.get(suffix)
+    if fmt is None:
+        raise BadInputError(f"Write the score to a .musicxml, .svg or .pdf file, not '{suffix or 'no extension'}'.")
+    return fmt
+
+
+def _beat_grids(onsets: np.ndarray) -> dict[int, int]:
+    """Per beat, the grid its onsets fit: triplets only where they fit clearly better."""
+    grids: dict[int, int] = {}
+    for beat in np.unique(np.floor(onsets)).astype(int):
+        inside = onsets[np.floor(onsets) == beat]
+        errors = [np.abs(inside * g - np.round(inside * g)).sum() / g for g in GRIDS]
+        grids[beat] = GRIDS[1] if errors[1] + 0.02 < errors[0] else GRIDS[0]
+    return grids
+
+
+def _quantise(quarters: float, grids: dict[int, int]) -> float:
+    grid = grids.get(int(np.floor(quarters)), GRIDS[0])
+    return round(quarters * grid) / grid
+
+
+def _events(notes, tpq: int) -> list[tuple[float, float, list[int]]]:
+    """(onset, length, pitches) per quantised onset, in quarter notes, one voice."""
+    if not notes:
+        return []
+    grids = _beat_grids(np.array([n.time / tpq for n in notes]))
+    by_onset: dict[float, list] = {}
+    for n in notes:
+        by_onset.setdefault(_quantise(n.time / tpq, grids), []).append(n)
+    onsets = sorted(by_onset)
+    events = []
+    for i, onset in enumerate(onsets):
+        group = by_onset[onset]
+        end = _quantise(max(n.time + n.duration for n in group) / tpq, grids)
+        if i + 1 < len(onsets):
+            end = min(end, onsets[i + 1])
+        length = max(end - onset, 1 / grids.get(int(np.floor(onset)), GRIDS[0]))
+        events.append((onset, length, sorted({n.pitch for n in group})))
+    return events
+
+
+def _key(score: Score):
+    from music21 import key
+
+    if len(score.key_signatures):
+        ks = score.key_signatures[0]
+        signature = key.KeySignature(int(ks.key))
+        return signature.asKey("minor" if int(ks.tonality) == 1 else "major")
+    notes = [n for t in score.tracks if not t.is_drum for n in t.notes]
+    tonic, mode = estimate_key(np.array([n.pitch for n in notes]), np.array([max(1, n.duration) for n in notes]))
+    from sonatina.music.pitches import pitch_class_name
+
+    name = pitch_class_name(tonic)
+    return key.Key(name.lower() if mode == "minor" else name)
+
+
+def _spelled(midi: int, sharps: int):
+    """A MIDI pitch spelt as the key writes it: sharps in sharp keys, flats in flat keys."""
+    from music21 import pitch
+
+    p = pitch.Pitch(midi=midi)
+    if p.accidental is not None and ((sharps > 0 and p.accidental.alter < 0) or (sharps < 0 and p.accidental.alter > 0)):
+        p = p.getEnharmonic()
+    return p
+
+
+def _staff(kind, events, clef, header, sharps: int = 0) -> object:
+    from music21 import chord, note
+
+    staff = kind()
+    for element in header:
+        staff.insert(0, element)
+    staff.insert(0, clef)
+    for onset, length, pitches in events:
+        spelt = [_spelled(p, sharps) for p in pitches]
+        item = note.Note(spelt[0]) if len(spelt) == 1 else chord.Chord(spelt)
+        item.quarterLength = length
+        staff.insert(onset, item)
+    return staff
+
+
+def to_music21(score: Score, title: str = ""):
+    """The piece as a music21 Score (see the module docstring for the choices made)."""
+    from music21 import clef, layout, meter, metadata, stream, tempo
+
+    tracks = [t for t in score.tracks if not t.is_drum and len(t.notes)]
+    if not tracks:
+        raise BadInputError("The piece has no pitched notes to write as a score.")
+    tpq = score.ticks_per_quarter
+    ts = score.time_signatures[0] if len(score.time_signatures) else None
+    qpm = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
+    key = _key(score)
+    out = stream.Score()
+    out.metadata = metadata.Metadata(title=title or "Sonatina")
+    end = float(np.ceil(max(n.time + n.duration for t in tracks for n in t.notes) / tpq))
+    for index, track in enumerate(tracks):
+        def header():
+            return [meter.TimeSignature(f"{ts.numerator}/{ts.denominator}" if ts else "4/4"),
+                    key.__class__(key.tonic, key.mode)]
+
+        name = track.name.strip() or GM_PROGRAM_NAMES[track.program]
+        pitches = [n.pitch for n in track.notes]
+        piano = track.program < 8 or max(pitches) - min(pitches) > 24
+        if piano:
+            upper = _events([n for n in track.notes if n.pitch >= SPLIT_PITCH], tpq)
+            lower = _events([n for n in track.notes if n.pitch < SPLIT_PITCH], tpq)
+            staves = [_staff(stream.PartStaff, upper, clef.TrebleClef(), header(), key.sharps),
+                      _staff(stream.PartStaff, lower, clef.BassClef(), header(), key.sharps)]
+        else:
+            events = _events(track.notes, tpq)
+            staves = [_staff(stream.Part, events, clef.bestClef(_staff(stream.Part, events, clef.TrebleClef(), [])),
+                             header(), key.sharps)]
+        for staff in staves:
+            staff.partName = name
+            if index == 0 and staff is staves[0]:
+                staff.insert(0, tempo.MetronomeMark(number=round(qpm)))
+            staff.makeRests(fillGaps=True, inPlace=True, refStreamOrTimeRange=(0.0, end))
+            staff.makeNotation(inPlace=True)
+            out.insert(0, staff)
+        if piano:
+            out.insert(0, layout.StaffGroup(staves, name=name, symbol="brace"))
+    return out
+
+
+def musicxml(score: Score, title: str = "") -> bytes:
+    """MusicXML (uncompressed, UTF-8) of a piece."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    return GeneralObjectExporter(to_music21(score, title)).parse()
+
+
+def svg_pages(score: Score, title: str = "", *, width: int | None = None, xml: bytes | None = None) -> list[str]:
+    """The piece engraved by Verovio, one SVG string per page. `width` (Verovio units) makes a
+    screen layout: one tall page that wide instead of A4 pages."""
+    import verovio
+
+    toolkit = verovio.toolkit()
+    options = {**PAGE, "footer": "none", "header": "auto"}
+    if width:
+        options.update(pageWidth=width, adjustPageHeight=True, breaks="auto", pageHeight=60000, scale=35)
+    toolkit.setOptions(options)
+    if not toolkit.loadData((xml or musicxml(score, title)).decode("utf-8")):
+        raise BadInputError("Verovio could not lay out this score.")
+    return [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+
+
+def pdf(pages: list[str]) -> bytes:
+    """SVG pages (as Verovio draws them) in one PDF, a page each, drawn by cairo."""
+    import cairocffi
+    import cairosvg.parser
+    import cairosvg.surface
+
+    buffer = io.BytesIO()
+    shared = {}
+
+    class _Page(cairosvg.surface.PDFSurface):
+        def _create_surface(self, width, height):  # every page draws on the one PDF surface
+            if "surface" not in shared:
+                shared["surface"] = cairocffi.PDFSurface(buffer, width, height)
+            else:
+                shared["surface"].set_size(width, height)
+            return shared["surface"], width, height
+
+    for page in pages:
+        _Page(cairosvg.parser.Tree(bytestring=page.encode("utf-8")), None, 96)
+        shared["surface"].show_page()
+    shared["surface"].finish()
+    return buffer.getvalue()
+
+
+def export(score: Score, path: str | Path, title: str = "") -> Path:
+    """Write the piece's score to PATH as MusicXML, SVG or PDF (by its suffix). An SVG of several
+    pages is written as PATH (page 1) and PATH-2.svg, PATH-3.svg, ..."""
+    path = Path(path)
+    fmt = format_of(path)
+    xml = musicxml(score, title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "musicxml":
+        path.write_bytes(xml)
+        return path
+    pages = svg_pages(score, title, xml=xml)
+    if fmt == "pdf":
+        path.write_bytes(pdf(pages))
+        return path
+    for number, page in enumerate(pages, start=1):
+        target = path if number == 1 else path.with_name(f"{path.stem}-{number}.svg")
+        target.write_text(page, encoding="utf-8")
+    return path
