@@ -80,13 +80,16 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
         raise SonatinaError(str(exc)) from None
     refs = collect_sources(list(sources), genre=genre, genre_folders=genre_folders, limit=limit)
     dataset = build_dataset(refs, DEFAULT_SETTINGS, progress=progress)
-    ensure_validation(dataset)
+    warnings = ensure_validation(dataset)
+    for warning in warnings:
+        log.warning(warning)
     out.mkdir(parents=True, exist_ok=True)
     dataset.write_split(out / "split.csv")
     if dataset.skipped:
         (out / "skipped.log").write_text("".join(f"{name}\t{why}\n" for name, why in dataset.skipped))
     extra = {"description": description or f"LSTM trained by `sonatina train` on {', '.join(sources)}",
-             "data": {"sources": list(sources), "skipped_log": "skipped.log" if dataset.skipped else None},
+             "data": {"sources": list(sources), "skipped_log": "skipped.log" if dataset.skipped else None,
+                      "warnings": warnings},
              "command": command}
     if start:
         extra["fine_tuned_from"] = str(init_from)

@@ -235,6 +235,9 @@ GenerationRequest = RequestSpec("generation", [
             minimum=1, maximum=10_000, step=1),
     Setting("top_p", "number", "Top-p", "Sample from the smallest set of tokens whose probability reaches P "
             "(default: off).", minimum=0.01, maximum=1, step=0.01),
+    Setting("scale_strength", "number", "Scale strength", "How strongly notes outside the key are avoided: each "
+            "loses this many nats of logit (1 makes one 2.7x less likely, 3 makes it 20x; 0 off; default: the "
+            "genre's, e.g. pop more tonal than jazz; see the README).", minimum=0, maximum=10, step=0.5),
     Setting("seed", "integer", "Seed", "Same seed and settings, same piece (default: random).",
             minimum=0, maximum=2**32 - 1, step=1),
     Setting("variations", "integer", "Number of variations", "Pieces to compose, with seeds seed, seed+1, ...",

@@ -27,8 +27,10 @@ from sonatina.model.designs import DESIGN_PRESETS
 @click.option("--genre", help="Genre label for sources given without GENRE=SOURCE.")
 @click.option("--genre-folders", is_flag=True, help="Folders' first-level subfolders name the genres (data/<genre>/...).")
 @click.option("--limit", type=click.IntRange(min=1), help="Use at most N files from each source.")
-@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--max-minutes", type=click.FloatRange(min=0.01), help="Stop after this much training time.")
+@click.option("--epochs", type=click.IntRange(min=1),
+              help="Most passes over the training music (default: 20; no cap when --max-minutes is given).")
+@click.option("--max-minutes", type=click.FloatRange(min=0.01),
+              help="Train for this long (or until validation stops improving), keeping the best checkpoint.")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last epoch.")
 @click.option("--init-from", metavar="MODEL",
@@ -67,9 +69,10 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, init_from, 
     result = {"out": str(Path(out)), "checkpoint": str(Path(out) / "model.safetensors"),
               "bits_per_note": val["bits_per_note"], "bits_per_token": val["bits_per_token"],
               "epochs": card["training"]["epochs"], "minutes": round((time.monotonic() - started) / 60, 2),
-              "genres": card["genres"], "data": card["data"]}
+              "genres": card["genres"], "data": card["data"], "warnings": card["data"].get("warnings", [])}
     emit(result, as_json, f"Best checkpoint: {out} (validation {val['bits_per_note']:.3f} bits/note after "
-                          f"{val['epoch']} epoch(s)); learning curve in {Path(out) / 'learning_curve.png'}.")
+                          f"{val['epoch']} epoch(s)); learning curve in {Path(out) / 'learning_curve.png'}."
+                          + "".join(f"\nWarning: {w}" for w in result["warnings"]))
 
 
 @click.command()
@@ -92,7 +95,10 @@ def generate(out, audio, as_json, **options):
         f"({f['seconds']:.1f} s, {f['settings']['key']}, {f['settings']['tempo']:g} BPM, seed {f['seed']})"
         for f in files)
     folder = Path(files[0]["midi"]).parent
-    emit({"files": files, "compose_seconds": round(elapsed, 3)}, as_json, f"Wrote {described} in {folder}.")
+    inferred = pieces[0].settings.get("inferred_from_primer") or {}
+    told = f" From the primer: {'; '.join(f'{k} {v}' for k, v in inferred.items())}." if inferred else ""
+    emit({"files": files, "compose_seconds": round(elapsed, 3), "inferred_from_primer": inferred}, as_json,
+         f"Wrote {described} in {folder}.{told}")
 
 
 @click.command()

@@ -21,7 +21,9 @@ from sonatina.request import GenerationRequest, SettingError
 from sonatina.music.instruments import instrument_name, resolve_instrument
 from sonatina.music.keys import key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
-from sonatina.compose.sample import MIN_LAST_NOTE_BEATS, SamplingConfig, finish_ending, sample_tokens
+from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, ScaleBias, default_scale_strength,
+                                     finish_ending, sample_tokens, token_pitches)
+from sonatina.compose.character import OneNoteAtATime, end_at_next_onset, primer_character
 from sonatina.data.tokens import decode, encode, prepare_score
 
 TICKS_PER_QUARTER = 480
@@ -48,29 +50,38 @@ class Piece:
 def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | None = None, tempo: float | None = None,
             key: str | None = None, instrument: str | int | None = None, temperature: float | None = None,
             top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-            primer: str | Path | Score | None = None, variations: int | None = None, progress=None) -> list[Piece]:
+            primer: str | Path | Score | None = None, variations: int | None = None, progress=None,
+            scale_strength: float | None = None) -> list[Piece]:
     """Compose `variations` pieces; every setting is checked (and defaulted) by GenerationRequest."""
     asked = GenerationRequest.validate(
         {"seconds": seconds, "genre": genre, "tempo": tempo, "key": key, "instrument": instrument,
-         "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed, "variations": variations},
-        only=("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations"))
+         "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed, "variations": variations,
+         "scale_strength": scale_strength},
+        only=("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations",
+              "scale_strength"))
     seconds, tempo, variations, key = asked["seconds"], asked["tempo"], asked["variations"], asked["key"]
     genre = None if asked["genre"] is None else asked["genre"].lower()
+    primer_ids, primer_info, character = None, None, None
+    if primer is not None:
+        raw_primer = primer if isinstance(primer, Score) else load_score(primer)
+        primer_info = prepare_score(raw_primer)
+        primer_ids = encode(model.tokenizer, primer_info.score)
+        if len(primer_ids) == 0:
+            raise SonatinaError("The primer has no notes Sonatina can continue from.")
+        character = primer_character(raw_primer, model, primer_info, primer_ids, genre_needed=genre is None)
+    inferred = {}  # what the primer decided because the request left it open; shown to the user
+    if character is not None and character.genre is not None:
+        genre, inferred["genre"] = character.genre, f"{character.genre} ({character.genre_why})"
     genre = model.default_genre if genre is None else genre
     if genre not in model.genres:
         raise UnknownOptionError(f"Model '{model.name}' knows no genre '{genre}'; it knows {', '.join(model.genres)}.")
     stats = model.card.get("genre_stats", {}).get(genre, {})
     program = resolve_instrument(asked["instrument"])
+    if asked["instrument"] is None and character is not None:
+        program, inferred["instrument"] = character.program, instrument_name(character.program)
     sampling = SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"])
     target_key = parse_key(key) if key else None
 
-    primer_ids, primer_info = None, None
-    if primer is not None:
-        raw = primer if isinstance(primer, Score) else load_score(primer)
-        primer_info = prepare_score(raw)
-        primer_ids = encode(model.tokenizer, primer_info.score)
-        if len(primer_ids) == 0:
-            raise SonatinaError("The primer has no notes Sonatina can continue from.")
     if tempo is None:
         tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
         tempo = float(np.clip(tempo, *INFERRED_TEMPO))
@@ -82,13 +93,22 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     seeds = [(base_seed + i) % seed_room for i in range(variations)]
     keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
     target_beats = seconds * tempo / 60.0
+    processors = []
+    strength = default_scale_strength(genre) if asked["scale_strength"] is None else asked["scale_strength"]
+    if strength > 0:
+        processors = [*processors, ScaleBias(token_pitches(model.tokenizer), [m for _, m in keys], strength)]
+    monophonic = character is not None and character.monophonic
+    if monophonic:  # a solo line goes on as a solo line: one note at a time
+        processors, inferred["texture"] = [*processors, OneNoteAtATime(model.vocab, len(seeds))], "monophonic"
     sequences = sample_tokens(model.stepper, model.vocab, model.genres.index(genre), [mode_index(m) for _, m in keys],
-                              target_beats, sampling, seeds, primer_ids, progress)
+                              target_beats, sampling, seeds, primer_ids, progress, processors)
     end_tick = round(target_beats * TICKS_PER_QUARTER)
     pieces = []
     for i, (ids, (tonic, mode)) in enumerate(zip(sequences, keys)):
         score = decode(model.tokenizer, ids, tempo, program)
         _transpose(score, shift_to(0, tonic))
+        if monophonic:
+            end_at_next_onset(score)
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
         score.key_signatures = [KeySignature(0, _sharps(tonic, mode), 1 if mode == "minor" else 0)]
@@ -96,7 +116,8 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             "model": model.name, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
             "key": key_name(tonic, mode), "instrument": program, "instrument_name": instrument_name(program),
             "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
-            "seed": seeds[i], "variation": i + 1, "variations": variations,
+            "seed": seeds[i], "variation": i + 1, "variations": variations, "scale_strength": strength,
+            "inferred_from_primer": inferred,
             "primer": None if primer is None else (getattr(primer, "name", None) or str(primer)),
         }
         pieces.append(Piece(score, seeds[i], settings))

@@ -192,3 +192,49 @@ def finish_ending(score, end_tick: int) -> None:
         for n in track.notes:
             if n.time + n.duration > end_tick or n.time == last_onset:
                 n.duration = max(1, end_tick - n.time)
+
+
+# --- scale-aware sampling (tonality) ---
+
+# Pitch classes in key, on the model's tonic C: major, and natural minor with the raised 7th
+# (harmonic minor's leading tone, which minor-key melodies and cadences use all the time).
+SCALE_PITCH_CLASSES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}
+
+
+def token_pitches(tokenizer) -> np.ndarray:
+    """MIDI pitch of each Pitch token id, -1 for every other token."""
+    values = np.full(len(tokenizer.vocab), -1, dtype=np.int64)
+    for token, i in tokenizer.vocab.items():
+        kind, _, value = token.partition("_")
+        if kind == "Pitch":
+            values[i] = int(value)
+    return values
+
+
+# Default strength per genre, chosen on validation-split music (bench/tonality.py, bench/RESULTS.md
+# "Tonality"); a genre not named here (a user's own) samples without a bias.
+SCALE_STRENGTH_BY_GENRE: dict[str, float] = {}
+
+
+def default_scale_strength(genre: str) -> float:
+    return SCALE_STRENGTH_BY_GENRE.get(genre, 0.0)
+
+
+class ScaleBias:
+    """Logits processor: every pitch outside the row's key loses `strength` nats.
+
+    The model composes with its tonic on C, so the key is C major or C minor whatever key the
+    piece is finally moved to. A bias, not a ban: at strength s an out-of-key note the model
+    finds as likely as an in-key one becomes e^s times less likely (s = 1: 2.7x, 2: 7.4x,
+    3: 20x), so a chromatic passing note the model is sure of still sounds. 0 leaves sampling as
+    it was."""
+
+    def __init__(self, pitch_of: np.ndarray, modes: list[str], strength: float):
+        in_key = np.array([[p >= 0 and p % 12 in SCALE_PITCH_CLASSES[mode] for p in pitch_of] for mode in modes])
+        self.penalty = np.where((pitch_of >= 0) & ~in_key, -float(strength), 0.0)
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        return scores + self.penalty
+
+    def advance(self, row: int, token: int) -> None:  # the key does not change as the piece goes on
+        pass

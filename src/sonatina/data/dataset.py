@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from sonatina.data.tokens import build_tokenizer, encode, prepare_score
 VALIDATION_SHARE = 0.05
 TEST_SHARE = 0.05
 MIN_NOTES = 8  # shorter pieces teach nothing and are skipped (and counted)
+MIN_VALIDATION_PIECES = 5  # fewer, and one odd piece decides early stopping
+MIN_VALIDATION_TOKENS = 20_000  # about 5 pop songs or 40 folk tunes
+MAX_VALIDATION_SHARE = 0.2  # validation may take at most this much of a small collection
 
 
 @dataclass
@@ -155,15 +159,34 @@ def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool
     return dataset
 
 
-def ensure_validation(dataset: Dataset) -> None:
-    """Small collections may hash no piece into validation; move one train piece there."""
-    if dataset.split("validation"):
-        return
-    train = dataset.split("train")
-    if len(train) < 2:
+def ensure_validation(dataset: Dataset) -> list[str]:
+    """Make the validation split large enough to mean something; returns warnings for the user.
+
+    A 5 % hash split of 30 pieces validates on one or two, so early stopping and the reported
+    score follow noise. Train pieces (chosen by a hash of their names, so the choice is stable)
+    move to validation until it holds MIN_VALIDATION_PIECES pieces and MIN_VALIDATION_TOKENS
+    tokens, but never more than MAX_VALIDATION_SHARE of the pieces. If that is still short, the
+    warning says so."""
+    train = sorted(dataset.split("train"), key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())
+    validation = dataset.split("validation")
+    if len(train) + len(validation) < 2:
         raise EmptyDatasetError("At least two usable pieces are needed: one to learn from, one to validate on.")
-    chosen = min(train, key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())
-    chosen.split = "validation"
+    usable = len(train) + len(validation)
+    room = max(1, int(MAX_VALIDATION_SHARE * usable)) - len(validation)
+    tokens = sum(len(p.ids) for p in validation)
+    while train and room > 0 and (not validation or len(validation) < MIN_VALIDATION_PIECES
+                                  or tokens < MIN_VALIDATION_TOKENS):
+        moved = train.pop(0)
+        moved.split = "validation"
+        validation.append(moved)
+        tokens += len(moved.ids)
+        room -= 1
+    if len(validation) < MIN_VALIDATION_PIECES or tokens < MIN_VALIDATION_TOKENS:
+        return [f"The data is small: validation holds {len(validation)} piece(s), {tokens} tokens (meaningful from "
+                f"{MIN_VALIDATION_PIECES} pieces and {MIN_VALIDATION_TOKENS} tokens), so the validation score and "
+                f"early stopping are noisy; give at least {math.ceil(MIN_VALIDATION_PIECES / MAX_VALIDATION_SHARE)} "
+                "pieces for a trustworthy run."]
+    return []
 
 
 class BatchSampler:

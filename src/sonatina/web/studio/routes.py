@@ -14,7 +14,7 @@ from sonatina.web import songs, storage
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
-NUMBER_SETTINGS = ("seconds", "tempo", "temperature", "variations", "seed", "top_k", "top_p")
+NUMBER_SETTINGS = ("seconds", "tempo", "temperature", "variations", "seed", "top_k", "top_p", "scale_strength")
 
 
 def _choice(name: str) -> SelectField:
@@ -41,6 +41,7 @@ class GenerateForm(FlaskForm):
     seed = _number("seed")
     top_k = _number("top_k")
     top_p = _number("top_p")
+    scale_strength = _number("scale_strength")
     primer = FileField(GenerationRequest["primer"].label)
 
 
