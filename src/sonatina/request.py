@@ -219,7 +219,8 @@ class RequestSpec:
 
 GenerationRequest = RequestSpec("generation", [
     Setting("model", "text", "Model", "Shipped model name (see `sonatina models`); the CLI also takes a checkpoint "
-            "file or run folder.", default="default"),
+            "file or run folder. Seed designs take no genre or mode (genre sets only the default tempo and key); classic "
+            "and twolayer write one note or chord per half beat at one length and velocity.", default="default"),
     Setting("genre", "text", "Genre", "Style to compose in, one of the model's genres (default: the model's first)."),
     Setting("seconds", "number", "Length in seconds", "Length of each piece in seconds.", default=30.0,
             minimum=5, maximum=600, step=1),
