@@ -91,17 +91,18 @@ class GenreClassifier:
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def save(self, path: str | Path) -> None:
-        data = {"format": FORMAT, "genres": self.genres, "features": feature_names(),
+    def save(self, path: str | Path, names: list[str] | None = None) -> None:
+        """Write the classifier; `names` are its features' names when they are not feature_names()'s."""
+        data = {"format": FORMAT, "genres": self.genres, "features": names or feature_names(),
                 "mean": self.mean.tolist(), "scale": self.scale.tolist(), "weights": self.weights.tolist(),
                 "report": self.report}
         Path(path).write_text(json.dumps(data, indent=1))
 
     @classmethod
-    def load(cls, path: str | Path) -> "GenreClassifier":
+    def load(cls, path: str | Path, names: list[str] | None = None) -> "GenreClassifier":
         try:
             data = json.loads(Path(path).read_text())
-            if data.get("format") != FORMAT or data.get("features") != feature_names():
+            if data.get("format") != FORMAT or data.get("features") != (names or feature_names()):
                 raise ValueError("another format or feature set")
             return cls(list(data["genres"]), np.array(data["mean"]), np.array(data["scale"]),
                        np.array(data["weights"]), data.get("report", {}))
@@ -113,14 +114,14 @@ def _design(x: np.ndarray) -> np.ndarray:
     return np.hstack([x, np.ones((len(x), 1))])
 
 
-def fit(x: np.ndarray, labels: list[str], genres: list[str], l2: float = 1e-2) -> GenreClassifier:
-    """Softmax regression on standardised features, genres weighted inversely to their size."""
+def fit(x: np.ndarray, labels: list[str], genres: list[str], l2: float = 1e-2, balanced: bool = True) -> GenreClassifier:
+    """Softmax regression on standardised features; `balanced` weights genres inversely to their size."""
     y = np.array([genres.index(g) for g in labels])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     design = _design((x - mean) / scale)
     n, d, k = len(y), design.shape[1], len(genres)
     onehot = np.eye(k)[y]
-    sample_weight = (n / (k * np.bincount(y, minlength=k)))[y]
+    sample_weight = (n / (k * np.bincount(y, minlength=k)))[y] if balanced else np.ones(n)
 
     def loss(flat):
         w = flat.reshape(d, k)
