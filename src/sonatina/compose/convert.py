@@ -14,10 +14,12 @@ and orchestrated as rock).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
+from threadpoolctl import threadpool_limits
 
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, finish_ending)
@@ -27,6 +29,7 @@ from sonatina.errors import BadInputError, UnknownOptionError
 from sonatina.music.chords import estimate_chords
 from sonatina.music.instruments import resolve_instrument
 from sonatina.music.keys import estimate_key, key_name, parse_key, shift_to
+from sonatina.model.table_stepper import TableStepper
 from sonatina.music.melody import extract_bass, extract_melody
 
 TPQ = 480
@@ -131,6 +134,9 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     notes before they are written (arriving there writes them first); new pitches stay in the
     voice's range and below the melody, at most `per_onset` of them per position; the source's
     chord tones get CHORD_BONUS and, in the bass register, the chord's root ROOT_BONUS more.
+
+    Speed: a step's masks depend on a few small facts (the grammar's state, how far the next
+    kept note is, the position in the piece), so each is built once and looked up after.
     """
     rng = np.random.default_rng(seed)
     grammar = Grammar(vocab, 1)
@@ -145,6 +151,37 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     is_position, is_pitch = vocab.kind == "Position", vocab.kind == "Pitch"
     out_of_range = is_pitch & ((pitch_of < voice.low) | (pitch_of > voice.high))
     low_notes = is_pitch & (pitch_of < BASS_CEILING)
+    masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    bonuses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def allowed(bar: int, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """(tokens the grammar and the kept notes allow, time tokens allowed) now."""
+        pos = int(grammar.pos[0])
+        ahead = None if limit is None or grammar.bar[0] < 0 else min(limit - bar * per_bar, per_bar)
+        key = (grammar.prev[0], pos, int(grammar.bar[0]) == 0 and grammar.notes_in_bar[0] == 0,
+               grammar.notes_in_bar[0] == 0 and grammar.empty_bars[0] >= 1, ahead)
+        if key not in masks:
+            # time moves forward, and may reach the next kept notes but not pass them
+            time_ok = is_time & ~(is_position & (vocab.position_of <= pos))
+            if ahead is not None:
+                if ahead < per_bar:
+                    time_ok[vocab.bar] = False
+                time_ok &= ~(is_position & (vocab.position_of > ahead))
+            masks[key] = grammar.mask()[0] & (time_ok | ~is_time), time_ok
+        return masks[key]
+
+    def bonus(here: int) -> tuple[np.ndarray, np.ndarray]:
+        """(chord-tone bonus with -inf on pitches out of range or not below the melody, root bonus)."""
+        if here not in bonuses:
+            chord = np.zeros(vocab.size, dtype=np.float32)
+            chord[is_pitch & frame.chord_tones[here][pitch_of % 12]] = CHORD_BONUS
+            chord[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
+            root = np.zeros(vocab.size, dtype=np.float32)
+            if frame.roots[here] >= 0:
+                root[low_notes & (pitch_of % 12 == frame.roots[here])] = ROOT_BONUS
+            bonuses[here] = chord, root
+        return bonuses[here]
+
     for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
         bar = max(int(grammar.bar[0]), 0)
         now = bar * per_bar + max(int(grammar.pos[0]), 0)
@@ -156,31 +193,20 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             out += kept
             last, state = stepper.prime(np.array([kept]), genres, modes, state)
             continue
-        # time moves forward, and may reach the next kept notes but not pass them
-        time_ok = is_time & ~(is_position & (vocab.position_of <= grammar.pos[0]))
-        if next_kept < len(pending) and grammar.bar[0] >= 0:
-            limit = pending[next_kept]
-            if (bar + 1) * per_bar > limit:
-                time_ok[vocab.bar] = False
-            time_ok &= ~(is_position & (bar * per_bar + vocab.position_of > limit))
-        scores = np.where(grammar.mask()[0] & (time_ok | ~is_time), last[0], -np.inf)
-        # if no new note fits here (e.g. a melody below the voice's range), time moves on even
-        # where the grammar's taste (no silent opening beat, no two empty bars) would not
-        timing = np.where(time_ok, last[0], -np.inf)
-        here = min(now, frame.end - 1)
-        scores[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
-        scores[is_pitch & frame.chord_tones[here][pitch_of % 12]] += CHORD_BONUS
-        if frame.roots[here] >= 0:
-            scores[low_notes & (pitch_of % 12 == frame.roots[here])] += ROOT_BONUS
+        ok, time_ok = allowed(bar, pending[next_kept] if next_kept < len(pending) else None)
+        chord, root = bonus(min(now, frame.end - 1))
+        scores = np.where(ok, last[0], -np.inf) + chord + root
         if len(written) >= voice.per_onset:
             scores[is_pitch] = -np.inf
         else:
             scores[written] = -np.inf  # a new note is not doubled at its onset
-        if not np.isfinite(scores).any():  # no new note fits here (a very low melody): move on
-            scores = timing
+        # if no new note fits here (e.g. a melody below the voice's range), time moves on even
+        # where the grammar's taste (no silent opening beat, no two empty bars) would not
+        if not np.isfinite(scores).any():
+            scores = np.where(time_ok, last[0], -np.inf)
         scores = apply_top_p(apply_top_k(apply_temperature(scores[None], sampling.temperature),
                                          sampling.top_k), sampling.top_p)
-        token = int(rng.choice(vocab.size, p=_softmax(scores)[0]))
+        token = _draw(rng, _softmax(scores)[0])
         if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
             break  # time has reached the end and every kept note is written
         if is_pitch[token]:
@@ -191,6 +217,13 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         out.append(token)
         last, state = stepper.step(np.array([token]), genres, modes, state)
     return np.asarray(out, dtype=np.int64)
+
+
+def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
+    """rng.choice(len(p), p=p), drawn the same way from the same stream, without its checks."""
+    cdf = p.astype(np.float64).cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
 
 
 def source_frame(tokenizer, score: Score, melody: list[Note], shift: int) -> SourceFrame:
@@ -309,6 +342,16 @@ def _swing(notes: list[Note], tpq: int, ratio: float) -> list[Note]:
     return out
 
 
+_TABLE_STEPPERS: dict[int, tuple[object, TableStepper]] = {}
+
+
+def _table_stepper(stepper) -> TableStepper:
+    """The model's TableStepper, built once per loaded model."""
+    if id(stepper) not in _TABLE_STEPPERS or _TABLE_STEPPERS[id(stepper)][0] is not stepper:
+        _TABLE_STEPPERS[id(stepper)] = stepper, TableStepper(stepper)
+    return _TABLE_STEPPERS[id(stepper)][1]
+
+
 def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: bool = False,
                   melody_track: int | None = None, strength: float = 1.0, tempo: float | None = None,
                   key: str | None = None, melody_instrument: int | None = None,
@@ -346,6 +389,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         root = frame.roots[min(frame.end - 1, int(tick * per_tick))]
         return -1 if root < 0 else (root - frame.shift) % 12
 
+    stepper = _table_stepper(model.stepper)
     results = []
     for number, seed in enumerate(seeds):
         unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)
@@ -354,8 +398,11 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         for index, voice in enumerate(frame_rules.voices):
             forced = kept_tokens(model.tokenizer, kept, TPQ, frame.shift)
             voice_writer = next((g for g in voice.writes_as if g in model.genres), writer)
-            ids = sample_voice(model.stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
-                               frame, forced, voice, sampling, seed * 31 + index)
+            # one BLAS thread: a step is a one-row matrix product, and OpenBLAS's threads spinning
+            # for it on two busy cores cost more than they give (as compose/regenerate.py measured)
+            with threadpool_limits(1):
+                ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
+                                   frame, forced, voice, sampling, seed * 31 + index)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
             kept = kept + new  # the next voice hears this one
             if progress:
@@ -370,7 +417,8 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             out.tracks.append(_part("Kept", "acoustic grand piano", bass + unchanged))
         out.tracks.extend(p for p in parts if len(p.notes))
         if drum_model is not None and frame_rules.drums in drum_model.styles:
-            out.tracks.append(drum_model.track(frame_rules.drums, bars, TPQ, seed=seed))
+            with threadpool_limits(1):
+                out.tracks.append(drum_model.track(frame_rules.drums, bars, TPQ, seed=seed))
         for part in out.tracks:  # nothing starts after the source's end; the last notes are held to it
             sounding = [n for n in part.notes if n.time < end_tick]
             part.notes.clear()
@@ -386,12 +434,16 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
 def _new_notes(tokenizer, ids: np.ndarray, kept: list[Note], shift: int) -> list[Note]:
     """The notes of a sampled sequence that are not kept ones coming back, moved back from C."""
     made = decode(tokenizer, ids, 120.0, 0)
-    kept_at = {(n.time, n.pitch) for n in kept}
+    kept_at: dict[int, list[int]] = {}  # pitch -> sorted onsets of the kept notes
+    for n in sorted(kept, key=lambda n: n.time):
+        kept_at.setdefault(n.pitch, []).append(n.time)
     slack = TPQ // 16  # the token grid moves kept onsets by up to half a position
     new = []
     for n in (n for t in made.tracks for n in t.notes):
         n.pitch = int(np.clip(n.pitch - shift, 0, 127))
-        if not any((n.time + d, n.pitch) in kept_at for d in range(-slack, slack + 1)):
+        onsets = kept_at.get(n.pitch, [])
+        i = bisect_left(onsets, n.time - slack)
+        if not (i < len(onsets) and onsets[i] <= n.time + slack):
             new.append(n)
     return new
 
