@@ -88,6 +88,52 @@ export class Player {
     requestAnimationFrame(() => this.frame());
   }
 
+  /**
+   * Play another MIDI in this player without leaving the page (A/B listening: an original and its
+   * conversion, or two versions of a song). The position is kept (clamped to the new length) and,
+   * if it was playing, it goes on playing from there. Resolves once the new MIDI is loaded.
+   */
+  async swap(url) {
+    await this.ready;
+    const wasPlaying = this.playing;
+    const at = this.currentTime;
+    this.state = "loading";
+    this.root.dataset.state = "loading";
+    this.setStatus("Loading the other version…");
+    if (wasPlaying) this.seq.pause();
+    try {
+      const buffer = await fetchBuffer(url, "the other MIDI");
+      const midi = BasicMIDI.fromArrayBuffer(buffer.slice(0), "song.mid");
+      // the new file plays as written: a program chosen in the menu for the old one is let go
+      for (let ch = 0; ch < this.synth.channelCount; ch++) {
+        this.synth.midiChannels[ch].setSystemParameter("presetLock", false);
+      }
+      const loaded = new Promise((resolve) => this.seq.eventHandler.addEvent("songChange", "sonatina", resolve));
+      this.seq.loadNewSongList([{ binary: buffer, fileName: "song.mid" }]);
+      await loaded;
+      this.seq.pause();
+      this.pianoRoll = new PianoRoll(this.el.pianoroll, notesFromMidi(midi));
+      this.midiUrl = url;
+      this.root.dataset.midiUrl = url;
+      this.el.seek.max = String(this.duration);
+      this.el.duration.textContent = formatTime(Math.round(this.duration));
+      this.seq.currentTime = Math.min(at, this.duration);
+      this.program = firstProgram(midi) ?? this.program;
+      this.el.instrument.value = String(this.program);
+    } catch (err) {
+      this.state = "ready";
+      this.root.dataset.state = "ready";
+      this.setStatus(`Could not load the other version: ${err.message}`);
+      throw err;
+    }
+    this.state = "ready";
+    this.root.dataset.state = "ready";
+    this.setStatus("Ready");
+    this.root.dispatchEvent(new CustomEvent("sonatina:swapped", { detail: { url } }));
+    if (wasPlaying) await this.play();
+    this.render();
+  }
+
   bindControls() {
     const { play, seek, speed, instrument } = this.el;
     play.disabled = false;

@@ -260,7 +260,7 @@ def regenerate(source: str | Path | Score, bars: str | tuple[int, int] | None = 
     result = regenerate_passage(loaded, score, passage, tracks=tracks, genre=genre_index, seed=seed,
                                 sampling=SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"]),
                                 candidates=asked["candidates"])
-    where = {"bars": list(asked["bars"])} if asked["bars"] else {"seconds": list(asked["seconds"])}
+    where = {"bars": list(asked["bars"])} if asked["bars"] else {"passage_seconds": list(asked["seconds"])}
     return Piece(result.score, seed, {"kind": "regenerate", **where, **_edit_info(asked, loaded, genre, seed, name),
                                       **result.info})
 
@@ -324,3 +324,38 @@ def score_svg(source: str | Path | Score, title: str = "", width: int = 2400) ->
 
     score, name = _read_piece(source)
     return svg_pages(score, title or Path(name).stem, width=width)[0]
+
+
+def describe_piece(source: str | Path | Score) -> dict:
+    """What an editor needs to know about SOURCE: its bars, length in seconds, seconds per bar
+    (at its first tempo) and tracks."""
+    from sonatina.compose.regenerate import bar_count, bar_ticks
+
+    score, _ = _read_piece(source)
+    qpm = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
+    return {"bars": bar_count(score), "seconds": round(float(score.to("second").end()), 3),
+            "seconds_per_bar": round(bar_ticks(score) / score.ticks_per_quarter * 60.0 / qpm, 4),
+            "tracks": [{"index": i, "name": t.name, "drums": bool(t.is_drum), "notes": len(t.notes)}
+                       for i, t in enumerate(score.tracks)]}
+
+
+def check_edit(source: str | Path | Score, bars=None, seconds=None, tracks: str | None = None) -> None:
+    """Raise the sentence regenerate() would raise for this passage and these tracks (bars outside
+    the piece, a passage as long as it, a piece with no notes, no such track), without writing music.
+    With neither bars nor seconds it checks what extend() checks: notes and tracks."""
+    from sonatina.compose.regenerate import check_has_notes, choose_tracks, passage_of_bars, passage_of_seconds
+
+    score, _ = _read_piece(source)
+    check_has_notes(score)
+    if bars is not None:
+        passage_of_bars(score, *bars)
+    elif seconds is not None:
+        passage_of_seconds(score, *seconds)
+    choose_tracks(score, _track_list(tracks))
+
+
+def music_font() -> bytes:
+    """The SMuFL music font (WOFF2) that score_svg's drawings are meant to be shown with."""
+    from sonatina.audio.notation import music_font as _font
+
+    return _font()

@@ -20,7 +20,7 @@ def test_factory_migrates_and_keeps_a_secret_key(app_config, instance):
         tables = set(inspect(db.engine).get_table_names())
         assert {"users", "songs", "jobs", "api_tokens", "login_attempts", "alembic_version"} <= tables
         with db.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"  # the newest migration
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"  # the newest migration
     key_file = instance / "secret_key"
     assert len(key_file.read_text().strip()) == 64
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"

@@ -14,6 +14,7 @@ The MusicXML is then the input for Verovio, which lays it out into pages.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -170,12 +171,29 @@ def svg_pages(score: Score, title: str = "", *, width: int | None = None, xml: b
 
     toolkit = verovio.toolkit()
     options = {**PAGE, "footer": "none", "header": "auto"}
-    if width:
-        options.update(pageWidth=width, adjustPageHeight=True, breaks="auto", pageHeight=60000, scale=35)
+    if width:  # for a page that styles it: no <style> or embedded font inside (see screen_styles)
+        options.update(pageWidth=width, adjustPageHeight=True, breaks="auto", pageHeight=60000, scale=35,
+                       smuflTextFont="none")
     toolkit.setOptions(options)
     if not toolkit.loadData((xml or musicxml(score, title)).decode("utf-8")):
         raise BadInputError("Verovio could not lay out this score.")
-    return [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+    pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+    return [re.sub(r"<style[^>]*>.*?</style>", "", p, flags=re.S) for p in pages] if width else pages
+
+
+def music_font() -> bytes:
+    """The SMuFL text font (Leipzig, WOFF2) Verovio embeds in its own SVGs, taken from the installed
+    package: a page showing screen SVGs serves it itself, since its Content-Security-Policy
+    allows no inline styles or data: fonts."""
+    import base64
+
+    import verovio
+
+    css = (Path(verovio.__file__).parent / "data" / "Leipzig.css").read_text()
+    match = re.search(r"base64,([A-Za-z0-9+/=]+)", css)
+    if match is None:
+        raise FileNotFoundError("Verovio's Leipzig.css holds no font")
+    return base64.b64decode(match[1])
 
 
 def pdf(pages: list[str]) -> bytes:

@@ -30,7 +30,7 @@ def regenerate(source, audio, out, as_json, **options):
     elapsed = time.monotonic() - started
     files = write_pieces([piece], outputs)
     s = piece.settings
-    where = f"bars {s['bars'][0]}-{s['bars'][1]}" if "bars" in s else f"{s['seconds'][0]:g}-{s['seconds'][1]:g} s"
+    where = f"bars {s['bars'][0]}-{s['bars'][1]}" if "bars" in s else f"{s['passage_seconds'][0]:g}-{s['passage_seconds'][1]:g} s"
     emit({"files": files, "regenerate_seconds": round(elapsed, 3)}, as_json,
          f"Wrote {Path(files[0]['midi']).name}: {where} of {Path(source).name} written anew as {s['genre']} "
          f"({s['new_notes']} new notes, candidate {s['chosen'] + 1} of {s['candidates']}, seed {piece.seed}); "

@@ -68,7 +68,7 @@ def bar_count(score: Score) -> int:
 
 def passage_of_bars(score: Score, first: int, last: int) -> Passage:
     """Bars `first`..`last` (1-based, inclusive), refused when they reach outside the piece."""
-    _check_has_notes(score)
+    check_has_notes(score)
     bars = bar_count(score)
     if first < 1 or last < first:
         raise BadInputError(f"Write the bars as FIRST-LAST with 1 <= FIRST <= LAST, e.g. 9-12 (not {first}-{last}).")
@@ -82,7 +82,7 @@ def passage_of_bars(score: Score, first: int, last: int) -> Passage:
 
 def passage_of_seconds(score: Score, start_s: float, end_s: float) -> Passage:
     """Seconds `start_s`..`end_s`, snapped to the nearest beats, refused outside the piece."""
-    _check_has_notes(score)
+    check_has_notes(score)
     length = float(score.to("second").end()) if pitched_end(score) else 0.0
     length = max(length, _seconds_at(score, pitched_end(score)))
     if not 0 <= start_s < end_s:
@@ -130,7 +130,7 @@ def _tick_at(score: Score, seconds: float) -> int:
     return 0
 
 
-def _check_has_notes(score: Score) -> None:
+def check_has_notes(score: Score) -> None:
     if not any(len(t.notes) for t in score.tracks if not t.is_drum):
         raise BadInputError("The piece has no pitched notes to work on.")
 
@@ -343,7 +343,7 @@ def regenerate_passage(model, score: Score, passage: Passage, *, tracks: list[in
     docstring). `lookahead=False` keeps the first candidate: plain continuation (the benchmark's
     baseline). The input score is not changed."""
     sampling = sampling or SamplingConfig()
-    _check_has_notes(score)
+    check_has_notes(score)
     tracks = list(range(len(score.tracks))) if tracks is None else tracks
     tracks = [i for i in tracks if not score.tracks[i].is_drum]
     grid = _Grid(model, score.ticks_per_quarter)
@@ -422,7 +422,7 @@ def extend_piece(model, score: Score, beats: int, at: str = "end", *, tracks: li
     """`beats` more beats of music at the end (sampled on from the piece) or at the start (whole
     bars, so downbeats stay downbeats; chosen among candidates by how well they lead into the piece,
     whose notes, tempo and signature changes all move later by the added time)."""
-    _check_has_notes(score)
+    check_has_notes(score)
     tpq = score.ticks_per_quarter
     if at == "end":
         start = -(-pitched_end(score) // tpq) * tpq  # from the next beat

@@ -51,8 +51,9 @@ class Job(Base):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     # The MIDI the job starts from: a primer to continue, or (kind "convert") the piece converted.
     primer_file: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    kind: Mapped[str] = mapped_column(String(16), default="generate", server_default="generate")  # |convert
-    # A conversion's source: one of the owner's songs (NULL once deleted) and the name shown for it.
+    kind: Mapped[str] = mapped_column(String(16), default="generate", server_default="generate")  # |convert|regenerate|extend
+    # A conversion's source, or the song an edit (regenerate, extend) starts from: one of the
+    # owner's songs (NULL once deleted) and the name shown for it.
     source_song_id: Mapped[int | None] = mapped_column(ForeignKey("songs.id", ondelete="SET NULL"), nullable=True)
     source_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -84,11 +85,16 @@ class Song(Base):
     source_song_id: Mapped[int | None] = mapped_column(ForeignKey("songs.id", ondelete="SET NULL"), nullable=True,
                                                        index=True)
     source_name: Mapped[str | None] = mapped_column(String(120), nullable=True)  # song title or file name
+    # A regenerated or extended song names the version it was made from (NULL once that is deleted);
+    # versions count 1, 2, 3... through a song's family.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("songs.id", ondelete="SET NULL"), nullable=True, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     owner: Mapped[User] = relationship(back_populates="songs")
     job: Mapped[Job | None] = relationship(back_populates="songs", foreign_keys=[job_id])
     source_song: Mapped["Song | None"] = relationship(remote_side=[id], foreign_keys=[source_song_id])
+    parent: Mapped["Song | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
     @property
     def is_conversion(self) -> bool:
@@ -110,6 +116,8 @@ class Song(Base):
             "job_id": self.job_id,
             "source_song_id": self.source_song_id,
             "source_name": self.source_name,
+            "parent_id": self.parent_id,
+            "version": self.version,
         }
 
 

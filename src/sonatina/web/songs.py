@@ -298,6 +298,8 @@ def run_job(job: Job) -> list[Song]:
         progress(0.05)  # read and transcribed
         pieces = api.convert(primer, model=model_ref(params.pop("model")), progress=progress, **params)
         source_tag = _sounds_like(primer)
+    elif job.kind in EDIT_KINDS:
+        pieces = run_edit(job)
     else:
         pieces = api.compose(model_ref(params.pop("model")), primer=primer, progress=progress, **params)
     # Each MIDI is written under a temporary name and moved into place only once the songs
@@ -313,18 +315,23 @@ def run_job(job: Job) -> list[Song]:
             partial.chmod(0o600)  # users' files: the server's eyes only
             settings = _jsonable(dict(piece.settings))
             settings["model"] = job.params["model"]  # the name users chose, never a server path
-            if job.kind == "convert":
+            edit = edit_song_fields(job, settings) if job.kind in EDIT_KINDS else None
+            if edit:
+                settings = edit["settings"]
+            elif job.kind == "convert":
                 settings.update(kind="convert", source=job.source_name, primer=None,
                                 **_instrument_settings(job.params.get("instrument")),
                                 sounds_like=_sounds_like(piece.score), source_sounds_like=source_tag)
             else:
                 settings["primer"] = "uploaded" if job.primer_file else None
             song = Song(
-                owner_id=job.owner_id, job_id=job.id, title=_title(settings, index, len(pieces)),
+                owner_id=job.owner_id, job_id=job.id,
+                title=edit["title"] if edit else _title(settings, index, len(pieces)),
                 model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),
                 duration_s=float(piece.duration_s), seed=int(piece.seed), settings=settings,
                 midi_file=name, primer_file=job.primer_file,
-                source_song_id=job.source_song_id, source_name=job.source_name,
+                source_song_id=None if edit else job.source_song_id, source_name=None if edit else job.source_name,
+                parent_id=edit["parent_id"] if edit else None, version=edit["version"] if edit else 1,
             )
             db.session.add(song)
             songs.append(song)
@@ -385,6 +392,8 @@ def _transcribe_primer(job: Job) -> Path:
 def again(song: Song, same_seed: bool) -> Job:
     """A new job with this song's settings: the same seed ("make again") or a fresh one ("vary")."""
     settings = song.settings
+    if settings.get("kind") in EDIT_KINDS:
+        return edit_again(song, same_seed)
     if song.is_conversion:
         return _convert_again(song, same_seed)
     raw = {k: settings.get(k) for k in ("model", "genre", "seconds", "tempo", "key", "instrument",
@@ -531,3 +540,164 @@ def audio_file(song: Song, fmt: str) -> Path:
         setattr(song, column, name)
         db.session.commit()
         return storage.path(name)
+
+
+# ---------------------------------------------------------------- editing: versions of a song (issue 13)
+
+EDIT_KINDS = ("regenerate", "extend")
+EDIT_SETTINGS = {
+    "regenerate": ("bars", "seconds", "tracks", "model", "genre", "temperature", "top_k", "top_p", "seed", "candidates"),
+    "extend": ("seconds", "at", "tracks", "model", "genre", "temperature", "top_k", "top_p", "seed", "candidates"),
+}
+
+
+def edit_spec(kind: str):
+    from sonatina.request import ExtendRequest, RegenerateRequest
+
+    return RegenerateRequest if kind == "regenerate" else ExtendRequest
+
+
+def check_edit_params(kind: str, raw: dict, source: str = "text") -> dict:
+    """What a song page's form ("text") or a JSON client sent for an edit -> job params (JSON-able:
+    a passage stays "9-12"), or one clear error. Bounds are the request spec's."""
+    from sonatina.request import SettingError
+
+    params = edit_spec(kind).validate(raw, source, only=EDIT_SETTINGS[kind])
+    if kind == "regenerate" and (params["bars"] is None) == (params["seconds"] is None):
+        raise SettingError("bars", "Choose the passage to write anew: bars (e.g. 9-12) or seconds (e.g. 20-30), one of them.")
+    known = {m["name"]: m for m in models()}
+    if params["model"] not in known:
+        raise SettingError("model", f"Unknown model '{params['model']}'; choose one of: "
+                                    f"{', '.join(sorted(known)) or 'none installed'}.")
+    genres = known[params["model"]].get("genres") or []
+    if params["genre"] is not None and params["genre"] not in genres:
+        raise SettingError("genre", f"Model '{params['model']}' has no genre '{params['genre']}'; choose one of: "
+                                    f"{', '.join(genres)}.")
+    for name in ("bars", "seconds"):
+        if isinstance(params.get(name), tuple):
+            first, last = params[name]
+            params[name] = f"{first:g}-{last:g}"
+    return params
+
+
+def _spans(params: dict) -> dict:
+    """The job params' "9-12" texts as the API's (first, last) pairs."""
+    out = {}
+    for name in ("bars", "seconds"):
+        value = params.get(name)
+        if isinstance(value, str):
+            first, last = (float(x) for x in value.split("-"))
+            out[name] = (int(first), int(last)) if name == "bars" else (first, last)
+    return out
+
+
+def edit_job(song: Song, kind: str, params: dict) -> Job:
+    """Queue a regeneration or extension of `song`; refused now, not in the job, when the passage
+    or the tracks do not fit the piece. The result is a new version; the song itself stays."""
+    from symusic import Score
+
+    from sonatina import api
+
+    score = Score(str(storage.path(song.midi_file)))  # our own clean MIDI
+    spans = _spans(params) if kind == "regenerate" else {}
+    api.check_edit(score, bars=spans.get("bars"), seconds=spans.get("seconds"), tracks=params.get("tracks"))
+    return new_job(song.owner_id, params, None, kind=kind, source_song_id=song.id, source_name=song.title)
+
+
+def run_edit(job: Job) -> list:
+    """The job's edit of its song as one piece (called by run_job)."""
+    from sonatina import api
+
+    parent = db.session.get(Song, job.source_song_id) if job.source_song_id else None
+    if parent is None or not storage.path(parent.midi_file).exists():
+        raise BadInputError("The song to edit is gone; nothing was made.")
+    params = dict(job.params)
+    model = model_ref(params.pop("model"))
+    source = storage.path(parent.midi_file)
+    if job.kind == "regenerate":
+        params.update(_spans(params))
+        return [api.regenerate(source, model=model, **params)]
+    return [api.extend(source, model=model, **params)]
+
+
+def edit_song_fields(job: Job, settings: dict) -> dict:
+    """Song columns and settings of a new version: the parent's title and playing settings, the
+    next version number in its family."""
+    parent = db.session.get(Song, job.source_song_id) if job.source_song_id else None
+    inherited = {k: v for k, v in ((parent.settings or {}) if parent else {}).items()
+                 if k in ("tempo", "key", "instrument", "instrument_name")}
+    merged = {**inherited, **settings, "kind": job.kind, "edit": dict(job.params), "primer": None}
+    family = versions(parent) if parent else []
+    return {"settings": merged, "parent_id": parent.id if parent else None,
+            "version": max((s.version or 1 for s in family), default=0) + 1,
+            "title": (parent.title if parent else job.source_name or "Edited song")[:120]}
+
+
+def versions(song: Song) -> list[Song]:
+    """Every version in the song's family (its first version and all made from it), oldest first."""
+    root, seen = song, {song.id}
+    while root.parent_id is not None and root.parent_id not in seen:
+        parent = db.session.get(Song, root.parent_id)
+        if parent is None or parent.owner_id != song.owner_id:
+            break
+        seen.add(parent.id)
+        root = parent
+    family, frontier = [root], [root.id]
+    while frontier:
+        children = list(db.session.scalars(select(Song).where(Song.parent_id.in_(frontier),
+                                                              Song.owner_id == song.owner_id)))
+        family += children
+        frontier = [c.id for c in children]
+    return sorted(family, key=lambda s: (s.version or 1, s.id))
+
+
+def edit_again(song: Song, same_seed: bool) -> Job:
+    """Make again (same seed) or vary an edited version: the same edit of the same parent."""
+    parent = db.session.get(Song, song.parent_id) if song.parent_id else None
+    if parent is None:
+        raise BadInputError("The version this one was made from is gone, so the edit cannot be made again.")
+    params = dict(song.settings.get("edit") or {})
+    params["seed"] = song.seed if same_seed else None
+    params["model"] = params.get("model") or song.model
+    return edit_job(parent, song.settings["kind"], check_edit_params(song.settings["kind"], params, "json"))
+
+
+_SCORES: dict[tuple[str, str], bytes] = {}  # (MIDI file, format) -> engraved score; a few kept
+_SCORES_KEPT = 16
+_score_lock = threading.Lock()
+
+
+def score_file(song: Song, fmt: str) -> bytes:
+    """The song as a score: "svg" (one page, screen width), "musicxml" or "pdf"; engraved once per
+    MIDI file and kept in memory for the next request (a page view asks for the SVG every time)."""
+    from symusic import Score
+
+    from sonatina import api
+
+    key = (song.midi_file, fmt)
+    with _score_lock:
+        if key in _SCORES:
+            return _SCORES[key]
+    score = Score(str(storage.path(song.midi_file)))
+    if fmt == "svg":
+        data = api.score_svg(score, song.title).encode("utf-8")
+    else:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = api.export_score(score, Path(folder) / f"score.{fmt}", song.title)
+            data = path.read_bytes()
+    with _score_lock:
+        _SCORES[key] = data
+        while len(_SCORES) > _SCORES_KEPT:
+            _SCORES.pop(next(iter(_SCORES)))
+    return data
+
+
+def piece_facts(song: Song) -> dict:
+    """Bars, seconds and tracks of the song (for the edit form's bounds)."""
+    from symusic import Score
+
+    from sonatina import api
+
+    return api.describe_piece(Score(str(storage.path(song.midi_file))))

@@ -93,6 +93,25 @@ def convert_request_schema(models: list[dict], source: str = "json") -> dict:
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
+def edit_request_schema(kind: str, models: list[dict]) -> dict:
+    """RegenerateRequest / ExtendRequest as JSON Schema (web/songs.py's EDIT_SETTINGS of them): a
+    passage as "FIRST-LAST" text; every setting has a default, a regeneration needs bars or seconds."""
+    from sonatina.request import SPAN_PATTERN, ExtendRequest, RegenerateRequest
+    from sonatina.web.songs import EDIT_SETTINGS
+
+    spec = RegenerateRequest if kind == "regenerate" else ExtendRequest
+    genres = sorted({g for m in models for g in (m.get("genres") or [])})
+    choices = {"model": sorted(m["name"] for m in models), "genre": genres}
+    properties = {}
+    for name in EDIT_SETTINGS[kind]:
+        setting = spec[name]
+        schema = _setting_schema(setting, "json", choices.get(name, list(setting.choices) or None))
+        if setting.kind == "span":
+            schema["anyOf"][0] = {"type": "string", "pattern": SPAN_PATTERN, "examples": list(setting.examples)}
+        properties[name] = schema
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
 def openapi_document(models: list[dict]) -> dict:
     """The whole document; `models` are the ones offered (their names and genres are in the schema)."""
 
@@ -201,6 +220,29 @@ def openapi_document(models: list[dict]) -> dict:
                 requestBody={"required": False, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False,
                     "properties": {"same_seed": {"type": "boolean", "default": True}}}}}})},
+            "/api/songs/{song_id}/regenerate": {"post": song_op(
+                "Write a passage of a song anew (bars or seconds); the rest is kept exactly and the result "
+                "is the song's next version", {"202": {**_json(_ref("Job"), "Queued (poll the job)."), "links": job_link}},
+                operationId="regenerateSong", requestBody={"required": True, "content": {
+                    "application/json": {"schema": _ref("RegenerateRequest")}}})},
+            "/api/songs/{song_id}/extend": {"post": song_op(
+                "Add music at the end or the start of a song in its style: the song's next version",
+                {"202": {**_json(_ref("Job"), "Queued (poll the job)."), "links": job_link}},
+                operationId="extendSong", requestBody={"required": True, "content": {
+                    "application/json": {"schema": _ref("ExtendRequest")}}})},
+            "/api/songs/{song_id}/versions": {"get": song_op(
+                "Every version of the song's family (the first and all edited from it), oldest first",
+                {"200": _json({"type": "object", "properties": {"versions": {"type": "array", "items": _ref("Song")}}},
+                              "The versions.")}, operationId="listVersions")},
+            "/api/songs/{song_id}/score/{fmt}": {"get": {
+                "operationId": "songScore",
+                "summary": "The song as a score: MusicXML, PDF or SVG (engraved by Verovio)",
+                "parameters": [SONG_ID, {"name": "fmt", "in": "path", "required": True,
+                                         "schema": {"type": "string", "enum": ["musicxml", "pdf", "svg"]}}],
+                "responses": {"200": {"description": "The score.", "content": {
+                    "application/vnd.recordare.musicxml+xml": {}, "application/pdf": {}, "image/svg+xml": {}}},
+                    **ERRORS},
+            }},
             "/api/songs/{song_id}/download/{fmt}": {"get": {
                 "operationId": "downloadSong",
                 "summary": "Download MIDI, WAV or MP3 (audio is rendered on first request)",
@@ -217,6 +259,8 @@ def openapi_document(models: list[dict]) -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
                 "GenerateRequest": generate_request_schema(models, "json"),
                 "ConvertRequest": convert_request_schema(models, "json"),
+                "RegenerateRequest": edit_request_schema("regenerate", models),
+                "ExtendRequest": edit_request_schema("extend", models),
                 "Song": {"type": "object", "required": ["id", "title", "created_at"], "properties": {
                     "id": {"type": "integer"}, "title": {"type": "string"}, "model": {"type": "string"},
                     "genre": {"type": ["string", "null"]}, "duration_s": {"type": "number"}, "seed": {"type": "integer"},
@@ -224,10 +268,12 @@ def openapi_document(models: list[dict]) -> dict:
                     "created_at": TIMESTAMP, "job_id": {"type": ["string", "null"]},
                     "source_song_id": {"type": ["integer", "null"], "description": "The song it was converted from."},
                     "source_name": {"type": ["string", "null"], "description": "The title or file it was converted from."},
+                    "parent_id": {"type": ["integer", "null"], "description": "The version it was edited from."},
+                    "version": {"type": "integer", "description": "Its number among the versions of its family."},
                     "urls": {"type": "object"}}},
                 "Job": {"type": "object", "required": ["id", "status", "created_at"], "properties": {
                     "id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},
-                    "kind": {"enum": ["generate", "convert"]}, "source_song_id": {"type": ["integer", "null"]},
+                    "kind": {"enum": ["generate", "convert", "regenerate", "extend"]}, "source_song_id": {"type": ["integer", "null"]},
                     "source_name": {"type": ["string", "null"]},
                     "progress": {"type": "number"}, "error": {"type": ["string", "null"]}, "params": {"type": "object"},
                     "created_at": TIMESTAMP, "finished_at": {"anyOf": [TIMESTAMP, {"type": "null"}]},

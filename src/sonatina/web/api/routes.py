@@ -19,6 +19,7 @@ from sonatina.web import security, songs, storage
 from sonatina.web.api.openapi import MAX_PAGE, MAX_PER_PAGE, TOKEN_NAME_MAX, openapi_document
 from sonatina.web.extensions import csrf, db
 from sonatina.web.downloads import send_song_file
+from sonatina.web.scores import send_score
 from sonatina.web.models import ApiToken
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -268,3 +269,42 @@ def again(song_id: int):
 @auth_required
 def download(song_id: int, fmt: str):
     return send_song_file(_own_song(song_id), fmt)
+
+
+@bp.post("/songs/<int:song_id>/regenerate")
+@auth_required
+def regenerate(song_id: int):
+    """Write a passage of one of your songs anew (RegenerateRequest as JSON); the result, once the
+    job is done, is the song's next version."""
+    return _edit(song_id, "regenerate")
+
+
+@bp.post("/songs/<int:song_id>/extend")
+@auth_required
+def extend(song_id: int):
+    """Add music at the end or start of one of your songs (ExtendRequest as JSON): a new version."""
+    return _edit(song_id, "extend")
+
+
+def _edit(song_id: int, kind: str):
+    song = _own_song(song_id)
+    raw = dict(_json_object("Send the settings as a JSON object, e.g. {\"bars\": \"9-12\"}." if kind == "regenerate"
+                            else "Send the settings as a JSON object, e.g. {\"seconds\": 16}."))
+    raw.setdefault("model", song.model if song.model in {m["name"] for m in songs.models()} else None)
+    job = songs.edit_job(song, kind, songs.check_edit_params(kind, raw, "json"))
+    db.session.expire_all()  # fresh: the queue (another session) may already have run it
+    return jsonify(_job_json(songs.owned_job(g.api_user.id, job.id))), 202
+
+
+@bp.get("/songs/<int:song_id>/versions")
+@auth_required
+def versions(song_id: int):
+    """Every version of the song's family, oldest first."""
+    return jsonify(versions=[_song_json(s) for s in songs.versions(_own_song(song_id))])
+
+
+@bp.get("/songs/<int:song_id>/score/<fmt>")
+@auth_required
+def score(song_id: int, fmt: str):
+    """The song as a score: MusicXML, PDF, or the SVG the song page shows."""
+    return send_score(_own_song(song_id), fmt)

@@ -12,6 +12,7 @@ from sonatina.errors import BadInputError, SonatinaError
 from sonatina.web import songs, storage
 from sonatina.web.downloads import send_song_file
 from sonatina.web.forms import EmptyForm
+from sonatina.web.scores import send_score
 
 bp = Blueprint("library", __name__)
 
@@ -65,13 +66,19 @@ def _original(song):
 
 def player_context(song, side: str = "converted") -> dict:
     """What the player partial needs (contract with the front end). A conversion's page loads
-    the original ("A") or the conversion ("B") into the one player: `side` says which."""
+    the original ("A") or the conversion ("B") into the one player: `side` says which. A song
+    with versions lists them (`versions`); the A/B switch (static/js/ab.js) swaps the player's
+    MIDI between the sources it names without reloading the page, in both cases."""
     converted = url_for("library.download", song_id=song.id, fmt="midi")
+    family = songs.versions(song)
     context = {
         "song": song,
         "midi_url": converted,
         "audio_urls": {fmt: url_for("library.download", song_id=song.id, fmt=fmt) for fmt in ("mp3", "wav")},
         "ab": None,
+        "versions": family if len(family) > 1 else [],
+        "version_urls": {v.id: url_for("library.download", song_id=v.id, fmt="midi") for v in family},
+        "edit": _edit_context(song),
     }
     original = _original(song)
     if original is not None:
@@ -94,9 +101,76 @@ def player_context(song, side: str = "converted") -> dict:
 @login_required
 def song(song_id: int):
     song = _own_song_or_404(song_id)
+    return _song_page(song, side=request.args.get("play", "converted"))
+
+
+def _edit_context(song) -> dict:
+    """The edit forms' bounds and defaults: the piece's bars and tracks, the spec's limits."""
+    from sonatina.request import ExtendRequest, RegenerateRequest
+
+    try:
+        facts = songs.piece_facts(song)
+    except SonatinaError:
+        facts = {"bars": 0, "seconds": song.duration_s, "tracks": [], "seconds_per_bar": 0}
+    first = min(5, max(1, facts["bars"] - 1))
+    return {"facts": facts, "first": first, "last": min(facts["bars"] - 1, first + 3) if facts["bars"] > 1 else 1,
+            "candidates": RegenerateRequest["candidates"], "temperature": RegenerateRequest["temperature"],
+            "seconds": ExtendRequest["seconds"], "at": ExtendRequest["at"]}
+
+
+def _song_page(song, status: int = 200, side: str = "converted"):
     return render_template("library/song.html", rename_form=RenameForm(title=song.title), empty_form=EmptyForm(),
-                           autoplay=request.args.get("autoplay") == "1",
-                           **player_context(song, request.args.get("play", "converted")))
+                           autoplay=request.args.get("autoplay") == "1", **player_context(song, side)), status
+
+
+@bp.post("/songs/<int:song_id>/regenerate")
+@login_required
+def regenerate(song_id: int):
+    """Bars FIRST-LAST of the song written anew, as a job; the result is the song's next version."""
+    return _edit(song_id, "regenerate")
+
+
+@bp.post("/songs/<int:song_id>/extend")
+@login_required
+def extend(song_id: int):
+    return _edit(song_id, "extend")
+
+
+def _edit(song_id: int, kind: str):
+    song = _own_song_or_404(song_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    form = request.form
+    raw = {k: form.get(k, "") for k in songs.EDIT_SETTINGS[kind] if k in form}
+    if kind == "regenerate" and "bars_first" in form:
+        raw["bars"] = f"{form.get('bars_first', '').strip()}-{form.get('bars_last', '').strip()}"
+    raw.setdefault("model", song.model if song.model in {m["name"] for m in songs.models()} else "")
+    try:
+        job = songs.edit_job(song, kind, songs.check_edit_params(kind, raw))
+    except SonatinaError as exc:
+        flash(str(exc), "error")
+        return _song_page(song, 400)
+    return redirect(url_for("studio.job", job_id=job.id))
+
+
+@bp.get("/songs/<int:song_id>/score.<fmt>")
+@login_required
+def score(song_id: int, fmt: str):
+    """The song as a score: MusicXML or PDF to download, the SVG the page shows."""
+    return send_score(_own_song_or_404(song_id), fmt)
+
+
+@bp.get("/score-font.woff2")
+@login_required  # only song pages use it
+def score_font():
+    """The music font the score view's SVG is drawn with (static/css/score.css asks for it)."""
+    from flask import Response
+
+    from sonatina import api
+
+    response = Response(api.music_font(), mimetype="font/woff2")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.get("/songs/<int:song_id>/original.mid")

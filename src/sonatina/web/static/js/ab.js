@@ -1,10 +1,15 @@
-// A/B switch on a conversion's page: the one player loads the original (A) or the conversion
-// (B); switching keeps the position and, if it was playing, goes on playing from there.
+// A/B listening on the song page: the one player swaps its MIDI between the sources the switch
+// names (a conversion's original and the conversion, or the versions of a song) without leaving
+// the page, keeping the moment and, if it was playing, playing on from there. The address bar
+// follows (?play=original, ?t=seconds), so a reload or a shared link opens the same side. Without
+// JavaScript, or before the player is ready, the links simply load the page for that side.
 (function () {
   const box = document.getElementById("ab-switch");
   if (!box) return;
   const params = new URLSearchParams(window.location.search);
   const at = Number(params.get("t"));
+  const links = Array.from(box.querySelectorAll("a[data-src]"));
+  const playing = document.getElementById("ab-playing");
 
   function player() { return window.sonatinaPlayer; }
 
@@ -17,15 +22,45 @@
     }, 50);
   }
 
-  box.querySelectorAll("a[data-testid^=ab-]").forEach(function (link) {
+  function mark(chosen) {
+    box.dataset.side = chosen.dataset.side;
+    links.forEach(function (link) {
+      const on = link === chosen;
+      link.classList.toggle("ghost", !on);
+      link.setAttribute("aria-current", on ? "true" : "false");
+    });
+    if (playing) playing.textContent = "Playing " + chosen.dataset.playing + ".";
+  }
+
+  async function choose(link) {
+    const p = player();
+    const url = new URL(link.href, window.location.href);
+    if (p.currentTime > 0) url.searchParams.set("t", p.currentTime.toFixed(2));
+    mark(link);
+    if (box.dataset.side.startsWith("v")) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    } else {
+      window.history.replaceState(null, "", url.pathname + url.search);
+    }
+    await p.swap(link.dataset.src);
+  }
+
+  links.forEach(function (link) {
     link.addEventListener("click", function (event) {
       const p = player();
-      if (!p || p.state !== "ready") return;  // plain link: the page loads the other side
+      if (!p || p.state !== "ready") return;  // plain link: the page loads that side
       event.preventDefault();
-      const url = new URL(link.href, window.location.href);
-      if (p.currentTime > 0) url.searchParams.set("t", p.currentTime.toFixed(2));
-      if (p.playing) url.searchParams.set("autoplay", "1");
-      window.location.assign(url.toString());
+      choose(link).catch(function () {});  // the player's status line says what went wrong
+    });
+  });
+
+  // "Play" in the version history: the same swap as the switch's button for that version.
+  document.querySelectorAll("[data-play-version]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      const link = links.find(function (l) { return l.dataset.side === button.dataset.playVersion; });
+      const p = player();
+      if (!link || !p || p.state !== "ready") return;
+      choose(link).then(function () { return p.play(); }).catch(function () {});
     });
   });
 })();
