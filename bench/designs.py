@@ -1,6 +1,6 @@
 """Which design? The default REMI LSTM against the three seed designs (issue 12), head to head.
 
-    nice -n 10 .venv/bin/python bench/designs.py --cpu-minutes 5 --out bench/designs_out
+    nice -n 10 .venv/bin/python bench/designs.py --cpu-minutes 3 --out bench/designs_out
 
 Every design trains on the same pieces (POP909 as pop + the Bach chorales as chorale, the same
 hash split) for the same budget of *process CPU time* (time.process_time: both torch threads
@@ -15,7 +15,7 @@ split, which no run's validation touches):
   (mean overlap area over every feature, pitch-class histogram and mean pitch shift overlaps,
   distinct 4-grams of pitches and intervals) and memorisation against 150 training pieces;
 * training targets per second, time to compose 60 s (one piece, NumPy), parameters, size on disk;
-  everything runs on one thread (torch, OpenBLAS), so CPU time is work done;
+  torch trains on 2 threads that sleep while waiting, NumPy runs on one: CPU time is work done;
 * the tutorial's per-note loop for `classic`: a torch forward of the 100-event window per note
   (model.predict in Keras adds its own per-call cost, so this is a lower bound on the tutorial).
 """
@@ -29,10 +29,11 @@ import os
 import time
 from pathlib import Path
 
-# one thread everywhere (set before NumPy loads OpenBLAS): on a shared, oversubscribed box,
-# spinning OpenMP threads would bill CPU time to a design without doing its work
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+# Set before NumPy and torch load their thread pools: torch trains on the box's 2 cores with
+# waiting threads asleep (OMP_WAIT_POLICY=PASSIVE), and NumPy (validation, composing) on one
+# thread (OpenBLAS busy-waits): on a shared, oversubscribed box a spinning thread would bill CPU
+# time to a design without doing its work.
+os.environ.update(OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 import numpy as np  # noqa: E402
 
@@ -188,7 +189,7 @@ def sizes(out: Path, only: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cpu-minutes", type=float, default=5.0)
+    parser.add_argument("--cpu-minutes", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "designs_out")
     parser.add_argument("--designs", nargs="+", default=DESIGNS)
     parser.add_argument("--test-pop", type=int, default=4)
@@ -214,5 +215,5 @@ def main() -> None:
 if __name__ == "__main__":
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(2)
     main()

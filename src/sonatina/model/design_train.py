@@ -31,7 +31,7 @@ from sonatina.model.checkpoint import CARD_FILE, FORMAT_VERSION, WEIGHTS_FILE
 from sonatina.model.designs import (BN_EPS, HEADS, MODELS, DesignConfig, network_for, score_sequences,
                                     windows_before)
 
-VALIDATION_ITEMS = 3000  # items scored per validation (whole pieces): windowed scoring is W steps per item
+VALIDATION_ITEMS = 1000  # items scored per validation (whole pieces): windowed scoring reads W items per item
 CURVE_FIELDS = ["epoch", "step", "items_seen", "elapsed_s", "train_loss", "val_bits_per_note",
                 "val_bits_per_note_pitch"]
 
@@ -185,6 +185,9 @@ def train_design(dataset: NoteDataset, out: Path, design: DesignConfig, config, 
     val_notes = [p.notes for p in val_pieces]
     sampler = WindowSampler(train_seqs, design.window, config.batch_size, config.seed)
     train_items = sum(len(s) for s in train_seqs)
+    card_extra = {**(card_extra or {})}
+    card_extra["data"] = {**card_extra.get("data", {}), "items": {"train": train_items,
+                                                                  "validation": sum(len(s) for s in val_seqs)}}
     steps_per_epoch = config.steps_per_epoch or max(1, math.ceil(train_items / config.batch_size))
 
     model = build_net(design).to(device)
