@@ -170,3 +170,14 @@ def test_cli_regenerate_extend_export_and_bad_input(tmp_path):
     done = subprocess.run(cli + ["regenerate", str(source), "--bars", "7-12", "--out", str(tmp_path / "x.mid")],
                           capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.strip() == "Error: The piece has 8 bars, so bars 7-12 reach outside it."
+
+
+def test_scores_engrave_in_any_thread():
+    """Verovio finds its fonts per thread: the studio's worker threads engrave too."""
+    import threading
+
+    out = []
+    worker = threading.Thread(target=lambda: out.append(api.score_svg(make_score(seed=11, bars=2))))
+    worker.start()
+    worker.join()
+    assert out and out[0].lstrip().startswith("<svg") and "<style" not in out[0]

@@ -2,7 +2,7 @@
 
 Against the real server (`sonatina serve`, in-process worker): sign up, upload a MIDI on the
 Convert page, convert it to jazz, wait for the job, then on the song page play the conversion,
-switch to the original (A) and back (B) with the A/B switch, the player loading the other MIDI
+switch to the original (A) and back (B) with the A/B switch, the player loading the other MIDI (in place, no reload)
 and going on from the same moment, both piano rolls drawn; the dashboard names the source.
 """
 
@@ -75,6 +75,7 @@ def test_convert_walk(page, studio, tmp_path):
 
     # Switch to A while playing: the original loads and goes on playing from about the same moment.
     at = player(page, "currentTime")
+    page.evaluate("window.__samePage = true")  # gone if the page reloads: the swap happens in the player
     page.click("#ab-original")
     page.wait_for_url(re.compile(r"play=original"))
     assert page.get_attribute("#ab-switch", "data-side") == "original"
@@ -98,6 +99,7 @@ def test_convert_walk(page, studio, tmp_path):
     assert page.get_attribute("#player", "data-midi-url") == converted_url
     page.wait_for_function(f"() => Math.abs(window.sonatinaPlayer.currentTime - {at}) < 0.3")
     assert not player(page, "playing")
+    assert page.evaluate("window.__samePage") is True
 
     # The dashboard says where it came from.
     page.click("#nav-dashboard")

@@ -107,3 +107,45 @@ def test_edit_api(auth, make_song, client):
                  "/api/songs/{song_id}/score/{fmt}"):
         assert path in spec["paths"]
     assert "bars" in spec["components"]["schemas"]["RegenerateRequest"]["properties"]
+
+
+def _upgrade_to_versions(url: str) -> None:
+    """A database at 0002 with two songs: 0003 numbers them version 1, keeps every row, and deleting
+    a parent leaves its newer version standing with no parent."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from sonatina.web.database import MIGRATIONS_DIR, make_engine
+
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.execute(text("insert into users (id, username, email, password_hash, bio, session_version, "
+                                "created_at) values (1, 'ada', 'a@example.com', 'x', '', 1, CURRENT_TIMESTAMP)"))
+        connection.execute(text("insert into jobs (id, owner_id, status, progress, params, created_at) "
+                                "values ('j1', 1, 'done', 1, '{}', CURRENT_TIMESTAMP)"))
+        for song_id in (1, 2):
+            connection.execute(text(
+                "insert into songs (id, owner_id, job_id, title, model, duration_s, seed, settings, midi_file, "
+                f"created_at) values ({song_id}, 1, 'j1', 't', 'default', 1, 1, '{{}}', 'm.mid', CURRENT_TIMESTAMP)"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with engine.begin() as connection:
+        assert connection.execute(text("select version from songs order by id")).scalars().all() == [1, 1]
+        connection.execute(text("update songs set parent_id = 1, version = 2 where id = 2"))
+        connection.execute(text("delete from songs where id = 1"))
+        assert connection.execute(text("select job_id, parent_id, version from songs")).one() == ("j1", None, 2)
+    engine.dispose()
+
+
+def test_migration_0003_on_sqlite(tmp_path):
+    _upgrade_to_versions(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def test_migration_0003_on_postgresql(fresh_postgres_url):
+    _upgrade_to_versions(fresh_postgres_url)

@@ -169,7 +169,9 @@ def svg_pages(score: Score, title: str = "", *, width: int | None = None, xml: b
     screen layout: one tall page that wide instead of A4 pages."""
     import verovio
 
-    toolkit = verovio.toolkit()
+    toolkit = verovio.toolkit(False)
+    # Its fonts are found per thread: a web server's worker threads must name the folder themselves.
+    toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     options = {**PAGE, "footer": "none", "header": "auto"}
     if width:  # for a page that styles it: no <style> or embedded font inside (see screen_styles)
         options.update(pageWidth=width, adjustPageHeight=True, breaks="auto", pageHeight=60000, scale=35,

@@ -23,8 +23,13 @@
       view.replaceChildren(document.importNode(svg, true));
       measures = Array.from(view.querySelectorAll("g.measure"));
       view.dataset.measures = String(measures.length);
-      measures.forEach(function (measure, index) {
-        measure.addEventListener("click", function (event) { pick(index + 1, event.shiftKey); });
+      // A click anywhere in a bar's box picks it (not only on its notes and lines).
+      view.addEventListener("click", function (event) {
+        const index = measures.findIndex(function (m) {
+          const r = m.getBoundingClientRect();
+          return event.clientX >= r.left && event.clientX <= r.right && event.clientY >= r.top && event.clientY <= r.bottom;
+        });
+        if (index >= 0) pick(index + 1, event.shiftKey);
       });
       showSelection();
       view.dataset.state = "ready";
