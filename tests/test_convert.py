@@ -115,8 +115,15 @@ def test_cli_converts_a_file_and_classify_reads_it(tmp_path):
     assert len(drums.notes) > BARS * 4  # a groove, not a few hits
     run = subprocess.run([sys.executable, "-m", "sonatina", "classify", str(out), "--json"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    probabilities = json.loads(run.stdout)["pieces"][0]["probabilities"]
+    heard = json.loads(run.stdout)["pieces"][0]
+    probabilities = heard["probabilities"]
     assert abs(sum(probabilities.values()) - 1) < 1e-3 and set(probabilities) >= {"jazz", "pop", "folk"}
+    # the judges of the parts: the rock conversion's drums are heard as rock drumming
+    assert next(iter(heard["drums"])) == "rock" and set(heard["accompaniment"]) >= {"classical", "pop"}
+    plain = subprocess.run([sys.executable, "-m", "sonatina", "classify", str(out), str(source)], capture_output=True,
+                           text=True)
+    assert plain.returncode == 0 and "; drums: rock" in plain.stdout.splitlines()[0]
+    assert "drums" not in plain.stdout.splitlines()[1]  # the source has no drums
     bad = subprocess.run([sys.executable, "-m", "sonatina", "convert", str(source), "--to", "polka", "--out",
                           str(tmp_path / "x.mid")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "must be one of" in bad.stderr

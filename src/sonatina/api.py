@@ -36,7 +36,7 @@ from sonatina.request import ConvertRequest, GenerationRequest
 # Training and evaluation import torch (~1.5 s); they are imported where they are called so that
 # composing, listing models and `sonatina --help` never load it.
 
-__all__ = ["Piece", "check_convertible", "check_primer", "classify", "compose", "convert", "evaluate", "list_models", "load_model", "train"]
+__all__ = ["Piece", "check_convertible", "check_primer", "classify", "compose", "convert", "evaluate", "judge", "list_models", "load_model", "train"]
 log = logging.getLogger(__name__)
 
 
@@ -199,6 +199,17 @@ def classify(source: str | Path | Score) -> dict[str, float]:
     score, _ = _read_piece(source)
     probabilities = genre_classifier().probabilities(score)
     return dict(sorted(probabilities.items(), key=lambda kv: -kv[1]))
+
+
+def judge(source: str | Path | Score) -> dict[str, dict[str, float] | None]:
+    """What SOURCE sounds like, whole and by parts: "genre" (the genre classifier, as classify()),
+    "drums" (the drum-style judge) and "accompaniment" (the judge of the parts that are not the
+    melody); a part the piece lacks is None. See sonatina.model.judges."""
+    from sonatina.model.judges import hear
+
+    score, _ = _read_piece(source)
+    probabilities = genre_classifier().probabilities(score)
+    return {"genre": dict(sorted(probabilities.items(), key=lambda kv: -kv[1])), **hear(score)}
 
 
 def _read_piece(source: str | Path | Score) -> tuple[Score, str]:

@@ -42,13 +42,32 @@ def convert(source, audio, out, as_json, **options):
 @json_option
 @user_errors
 def classify(files, as_json):
-    """Which genre each piece in FILES sounds like, with the shipped classifier's probabilities."""
+    """Which genre each piece in FILES sounds like, with the shipped classifier's probabilities, and
+    what the conversion judges hear in its drums and its accompaniment (the parts under the tune)."""
     from sonatina import api
 
-    rows = [{"file": f, "probabilities": {g: round(p, 4) for g, p in api.classify(f).items()}} for f in files]
-    lines = [f"{Path(r['file']).name}: " + ", ".join(f"{g} {p:.0%}" for g, p in list(r["probabilities"].items())[:3])
-             for r in rows]
+    rows = []
+    for f in files:
+        heard = api.judge(f)
+        rows.append({"file": f, "probabilities": _rounded(heard["genre"]),
+                     "drums": heard["drums"] and _rounded(heard["drums"]),
+                     "accompaniment": heard["accompaniment"] and _rounded(heard["accompaniment"])})
+    lines = []
+    for r in rows:
+        line = f"{Path(r['file']).name}: " + _top(r["probabilities"])
+        for part in ("drums", "accompaniment"):
+            if r[part]:
+                line += f"; {part}: " + _top(r[part], 1)
+        lines.append(line)
     emit({"pieces": rows}, as_json, "\n".join(lines))
+
+
+def _rounded(probabilities: dict[str, float]) -> dict[str, float]:
+    return {g: round(p, 4) for g, p in probabilities.items()}
+
+
+def _top(probabilities: dict[str, float], count: int = 3) -> str:
+    return ", ".join(f"{g} {p:.0%}" for g, p in list(probabilities.items())[:count])
 
 
 def register(group: click.Group) -> None:
