@@ -181,3 +181,11 @@ def test_scores_engrave_in_any_thread():
     worker.start()
     worker.join()
     assert out and out[0].lstrip().startswith("<svg") and "<style" not in out[0]
+
+
+def test_melody_and_accompaniment_name_the_tune_track_and_the_rest(model):
+    source = make_score(seed=12, bars=8)
+    source.tracks[0].name, source.tracks[1].name = "Lead", "Low"  # no track is called melody
+    piece = api.regenerate(source, bars="3-4", tracks="accompaniment", model=model, seed=2)
+    assert piece.settings["tracks"] == [1] and _notes(piece.score)[0] == _notes(source)[0]
+    assert api.regenerate(source, bars="3-4", tracks="melody", model=model, seed=2).settings["tracks"] == [0]

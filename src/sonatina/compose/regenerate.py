@@ -148,15 +148,32 @@ def choose_tracks(score: Score, tracks: list[str] | None) -> list[int]:
             index = int(want)
         else:
             named = [i for i, t in enumerate(score.tracks) if t.name.strip().lower() == want.lower()]
+            if not named and want.lower() in ("melody", "accompaniment"):
+                named = _melody_or_rest(score, want.lower(), pitched)
             if not named:
                 names = ", ".join(f"{i} '{t.name or 'unnamed'}'" for i, t in enumerate(score.tracks))
                 raise BadInputError(f"The piece has no track '{want}'; its tracks are {names}.")
+            chosen += [i for i in named[1:] if i not in chosen]
             index = named[0]
         if score.tracks[index].is_drum:
             raise BadInputError(f"Track {index} is drums, which Sonatina cannot rewrite; choose a pitched track.")
         if index not in chosen:
             chosen.append(index)
     return chosen
+
+
+def _melody_or_rest(score: Score, want: str, pitched: list[int]) -> list[int]:
+    """'melody': the track that carries the tune (music.melody); 'accompaniment': every other
+    pitched track. Empty when the tune shares its track with the rest (then tracks are named)."""
+    from sonatina.music.melody import melody_track
+
+    if len(pitched) == 1 and want == "melody":
+        return pitched
+    tune = melody_track(score)
+    if tune is None or len(pitched) < 2:
+        raise BadInputError(f"The piece's melody shares a track with its other notes, so '{want}' cannot be chosen "
+                            "alone; name tracks by number instead.")
+    return [tune] if want == "melody" else [i for i in pitched if i != tune and len(score.tracks[i].notes)]
 
 
 # ---------------------------------------------------------------- tokens on the model's grid
