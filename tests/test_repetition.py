@@ -66,3 +66,15 @@ def test_too_few_notes_is_nan_and_sets_average_their_pieces():
     result = repetition([piece(phrase + phrase), piece(random_bars(8, seed=5)), piece([[60]])])
     assert result["repetition_2_bars"] == (3 / 7 + 0.0) / 2
     assert set(result) == {"repetition_2_bars", "repetition_4_bars"}
+
+
+def test_compare_reports_repetition_beside_diversity():
+    from sonatina.analysis.compare import PieceSet, compare_sets
+    from sonatina.analysis.report import public
+
+    phrase = random_bars(4, seed=1)
+    generated = PieceSet("generated", "-", scores=[piece(phrase + phrase), piece(phrase + phrase)])
+    reference = PieceSet("reference", "-", scores=[piece(random_bars(8, seed=s)) for s in (6, 7)])
+    diversity = public(compare_sets(generated, reference))["diversity"]
+    assert diversity["generated"]["repetition_2_bars"] == 3 / 7
+    assert diversity["reference"]["repetition_2_bars"] == 0.0

@@ -2,7 +2,8 @@
 asks three questions and writes the report.
 
 1. Does it sound like the reference? MGEval distance distributions (``distributions``).
-2. Is the generated set varied? Distinct n-grams (``diversity``).
+2. Is the generated set varied, and does each piece come back to its phrases? Distinct n-grams
+   (``diversity``) and recurring 2- and 4-bar windows (``repetition``).
 3. Does it copy its training data? Copied spans and 4-bar windows (``memorisation``).
 
 The report (Markdown, HTML, JSON, plots) is written by ``report``.
@@ -21,6 +22,7 @@ from sonatina.analysis import metrics as M
 from sonatina.analysis.distributions import FEATURES, MIN_PIECES, compare_feature, defined, set_features, summary
 from sonatina.analysis.diversity import set_diversity
 from sonatina.analysis.memorisation import memorisation
+from sonatina.analysis.repetition import repetition
 from sonatina.analysis.report import public, write_report
 from sonatina.errors import BadInputError, EmptyDatasetError
 
@@ -109,7 +111,8 @@ def compare_sets(generated: PieceSet, reference: PieceSet, training: PieceSet | 
         "sets": sets,
         "features": features,
         "metrics": metrics,
-        "diversity": {"generated": set_diversity(generated.scores), "reference": set_diversity(reference.scores)},
+        "diversity": {"generated": set_diversity(generated.scores) | repetition(generated.scores),
+                      "reference": set_diversity(reference.scores) | repetition(reference.scores)},
         "memorisation": memorisation(generated.scores, training.scores) if training else None,
         "_curves": curves,
         "_metric_values": metric_values,

@@ -97,9 +97,11 @@ def report_tables(result: dict) -> list[Table]:
     ))  # fmt: skip
     div = result["diversity"]
     tables.append((
-        "Diversity (distinct n-grams)",
+        "Diversity (distinct n-grams) and repetition",
         "Distinct / total n-grams of pitches and of intervals, pooled over each set (higher = more "
-        "varied; the ratio falls as a set grows, so weigh it against the set sizes).",
+        "varied; the ratio falls as a set grows, so weigh it against the set sizes). Repetition: mean "
+        "share of a piece's 2- and 4-bar windows whose top line comes back later in it, in any key "
+        "(sonatina.analysis.repetition; 0 = the music never returns to a phrase).",
         ["measure", "generated", "reference"],
         [[key.replace("_", " "), _fmt(div["generated"][key]), _fmt(div["reference"][key])] for key in div["generated"]],
     ))  # fmt: skip
