@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -119,6 +119,7 @@ class ConvertForm(FlaskForm):
     model = _convert_choice("model")
     strength = _convert_number("strength")
     keep = _convert_choice("keep")
+    melody_track = _convert_number("melody_track")
     instrument = _convert_choice("instrument")
     tempo = _convert_number("tempo")
     key = _convert_choice("key")
@@ -127,9 +128,9 @@ class ConvertForm(FlaskForm):
     variations = _convert_number("variations")
 
 
-CONVERT_FORM_SETTINGS = ("to", "model", "strength", "keep", "instrument", "tempo", "key", "temperature", "seed",
-                         "variations")
-CONVERT_NUMBERS = ("strength", "tempo", "temperature", "seed", "variations")
+CONVERT_FORM_SETTINGS = ("to", "model", "strength", "keep", "melody_track", "instrument", "tempo", "key", "temperature",
+                         "seed", "variations")
+CONVERT_NUMBERS = ("strength", "melody_track", "tempo", "temperature", "seed", "variations")
 
 
 def _fill_convert_choices(form: ConvertForm, available: list[dict]) -> None:
@@ -174,8 +175,34 @@ def convert():
 
 def _convert_page(form, available, status):
     limits = {name: ConvertRequest[name].input_attrs() for name in CONVERT_NUMBERS}
-    return render_template("studio/convert.html", form=form, models=available, limits=limits,
+    chosen = (form.song_id.data or "").strip()
+    tracks = _song_tracks(int(chosen)) if chosen.isdigit() and int(chosen) < 2**63 else None
+    return render_template("studio/convert.html", form=form, models=available, limits=limits, tracks=tracks or [],
                            audio_sources=songs.transcription_available()), status
+
+
+def _song_tracks(song_id: int) -> list[dict] | None:
+    """The tracks of one of the user's songs, numbered as --melody-track counts them (None: no such song)."""
+    from symusic import Score
+
+    from sonatina.music.instruments import instrument_name
+
+    song = songs.owned_song(current_user.id, song_id)
+    if song is None:
+        return None
+    score = Score(str(storage.path(song.midi_file)))
+    return [{"index": i, "name": t.name or f"Track {i}", "notes": len(t.notes), "drums": t.is_drum,
+             "instrument": "drums" if t.is_drum else instrument_name(t.program)} for i, t in enumerate(score.tracks)]
+
+
+@bp.get("/convert/songs/<int:song_id>/tracks")
+@login_required
+def convert_tracks(song_id: int):
+    """A song's tracks for the convert form's melody-track list (another user's song: 404)."""
+    tracks = _song_tracks(song_id) if song_id < 2**63 else None
+    if tracks is None:
+        abort(404)
+    return jsonify({"tracks": tracks})
 
 
 @bp.get("/jobs/<job_id>")
