@@ -4,8 +4,7 @@
 // follows (?play=original, ?t=seconds), so a reload or a shared link opens the same side. Without
 // JavaScript, or before the player is ready, the links simply load the page for that side.
 (function () {
-  const box = document.getElementById("ab-switch");
-  if (!box) return;
+  const box = document.getElementById("ab-switch") || document.createElement("div");
   const params = new URLSearchParams(window.location.search);
   const at = Number(params.get("t"));
   const links = Array.from(box.querySelectorAll("a[data-src]"));
@@ -37,11 +36,8 @@
     const url = new URL(link.href, window.location.href);
     if (p.currentTime > 0) url.searchParams.set("t", p.currentTime.toFixed(2));
     mark(link);
-    if (box.dataset.side.startsWith("v")) {
-      window.history.replaceState(null, "", window.location.pathname + window.location.search);
-    } else {
-      window.history.replaceState(null, "", url.pathname + url.search);
-    }
+    // a conversion's side is part of its page's address; a version's page stays that version's
+    if (!box.dataset.side.startsWith("v")) window.history.replaceState(null, "", url.pathname + url.search);
     await p.swap(link.dataset.src);
   }
 
@@ -59,7 +55,10 @@
     button.addEventListener("click", function () {
       const link = links.find(function (l) { return l.dataset.side === button.dataset.playVersion; });
       const p = player();
-      if (!link || !p || p.state !== "ready") return;
+      if (!link || !p || p.state !== "ready") {  // this page's switch lacks it (a conversion's A/B): open it
+        window.location.assign(button.dataset.href + "?autoplay=1");
+        return;
+      }
       choose(link).then(function () { return p.play(); }).catch(function () {});
     });
   });
