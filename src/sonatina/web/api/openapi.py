@@ -109,7 +109,13 @@ def edit_request_schema(kind: str, models: list[dict]) -> dict:
         if setting.kind == "span":
             schema["anyOf"][0] = {"type": "string", "pattern": SPAN_PATTERN, "examples": list(setting.examples)}
         properties[name] = schema
-    return {"type": "object", "properties": properties, "additionalProperties": False}
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if kind == "regenerate":  # the passage: bars or seconds, exactly one of them
+        schema["oneOf"] = [{"required": [given], "properties": {given: {"type": "string"}, other: {"type": "null"}}}
+                           for given, other in (("bars", "seconds"), ("seconds", "bars"))]
+        schema["description"] = ("The passage must lie inside the song (bars counted from 1, FIRST <= LAST; seconds "
+                                 "START < END) and leave some of it: a passage that does not fit is refused with 400.")
+    return schema
 
 
 def openapi_document(models: list[dict]) -> dict:
