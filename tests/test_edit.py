@@ -130,14 +130,14 @@ def test_a_piece_with_no_notes_is_refused(model):
 def test_musicxml_round_trip_keeps_pitches_and_onsets(tmp_path):
     from music21 import converter
 
-    source = make_score(seed=8, bars=6, tonic=62)  # D major, melody on eighths, bass on quarters
+    source = make_score(seed=8, bars=6, tonic=67)  # G major, melody on eighths above middle C, bass on quarters
     path = api.export_score(source, tmp_path / "piece.musicxml", title="Round trip")
     parsed = converter.parse(str(path))
     assert parsed.metadata.bestTitle == "Round trip"
-    assert str(parsed.recurse().getElementsByClass("KeySignature").first().asKey()) in ("D major", "b minor")
+    assert str(parsed.recurse().getElementsByClass("KeySignature").first().asKey()) in ("G major", "e minor")
     assert parsed.recurse().getElementsByClass("TimeSignature").first().ratioString == "4/4"
-    # melody and bass are piano programs? melody is program 0: two staves; bass (program 32) one staff
-    assert len(parsed.parts) == 3
+    # a tune (program 0, above middle C) and a bass line: one staff each
+    assert len(parsed.parts) == 2
     heard = sorted((float(n.getOffsetInHierarchy(parsed)), p.midi) for n in parsed.flatten().notes
                    for p in n.pitches if not (n.tie and n.tie.type in ("stop", "continue")))
     written = sorted((n.time / 480, n.pitch) for t in source.tracks for n in t.notes)
@@ -189,3 +189,21 @@ def test_melody_and_accompaniment_name_the_tune_track_and_the_rest(model):
     piece = api.regenerate(source, bars="3-4", tracks="accompaniment", model=model, seed=2)
     assert piece.settings["tracks"] == [1] and _notes(piece.score)[0] == _notes(source)[0]
     assert api.regenerate(source, bars="3-4", tracks="melody", model=model, seed=2).settings["tracks"] == [0]
+
+
+def test_a_piano_part_gets_two_staves_joined_by_a_brace(tmp_path):
+    from music21 import converter, layout
+    from symusic import Note, Score, Track
+
+    score = Score(480)
+    piano = Track(name="Piano", program=0)
+    for beat in range(16):
+        piano.notes.extend(Note(beat * 480, 480, p, 80) for p in (48, 55, 64, 72))
+    score.tracks.append(piano)
+    parsed = converter.parse(str(api.export_score(score, tmp_path / "piano.musicxml")))
+    staves = parsed.parts
+    assert len(staves) == 2
+    assert [str(s.recurse().getElementsByClass("Clef").first().sign) for s in staves] == ["G", "F"]
+    assert sorted(p.midi for p in staves[1].recurse().notes[0].pitches) == [48, 55]
+    groups = parsed.recurse().getElementsByClass(layout.StaffGroup)
+    assert groups and groups[0].symbol == "brace"

@@ -6,8 +6,9 @@ Notation needs decisions a MIDI file does not make, taken here plainly:
   most (one voice per staff: readable rather than complete);
 - key and time signature: the piece's own (MIDI meta events), else the estimated key and 4/4;
 - staves: a piano part (GM programs 0-7) or any part spanning more than two octaves is split at
-  middle C into a treble and a bass staff joined by a brace; other parts get one staff with the
-  clef that fits them. Drum tracks are left out (no pitched notation for them).
+  middle C into a treble and a bass staff joined by a brace, when each staff gets a tenth of its
+  notes at least (a tune on a piano stays on one staff); other parts get one staff with the clef
+  that fits them. Drum tracks are left out (no pitched notation for them).
 The MusicXML is then the input for Verovio, which lays it out into pages.
 """
 
@@ -25,6 +26,7 @@ from sonatina.music.instruments import GM_PROGRAM_NAMES
 from sonatina.music.keys import estimate_key
 
 SPLIT_PITCH = 60  # middle C: the lowest note of a piano's treble staff
+MIN_STAFF_SHARE = 0.1  # a part is split only when each staff gets at least this share of its notes
 GRIDS = (4, 3)  # subdivisions of a quarter note: sixteenths, then eighth-note triplets
 FORMATS = ("musicxml", "svg", "pdf")
 PAGE = {"pageWidth": 2100, "pageHeight": 2970, "scale": 40}  # A4 in Verovio's tenths of mm
@@ -135,7 +137,9 @@ def to_music21(score: Score, title: str = ""):
 
         name = track.name.strip() or GM_PROGRAM_NAMES[track.program]
         pitches = [n.pitch for n in track.notes]
-        piano = track.program < 8 or max(pitches) - min(pitches) > 24
+        below = sum(p < SPLIT_PITCH for p in pitches) / len(pitches)
+        # two staves for a keyboard part or a wide one, when both staves get a real share of it
+        piano = (track.program < 8 or max(pitches) - min(pitches) > 24) and MIN_STAFF_SHARE <= below <= 1 - MIN_STAFF_SHARE
         if piano:
             upper = _events([n for n in track.notes if n.pitch >= SPLIT_PITCH], tpq)
             lower = _events([n for n in track.notes if n.pitch < SPLIT_PITCH], tpq)
@@ -222,6 +226,13 @@ def pdf(pages: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def _words_for_tempo(xml: bytes) -> bytes:
+    """The metronome mark as plain words ("♩ = 74"): cairo draws text with the system's fonts and
+    cannot use the music font Verovio embeds for the note symbol, so a PDF would show a box."""
+    return re.sub(rb"<metronome[^>]*>\s*<beat-unit>quarter</beat-unit>\s*<per-minute>([\d.]+)</per-minute>\s*</metronome>",
+                  "<words>\u2669 = \\1</words>".encode(), xml)
+
+
 def export(score: Score, path: str | Path, title: str = "") -> Path:
     """Write the piece's score to PATH as MusicXML, SVG or PDF (by its suffix). An SVG of several
     pages is written as PATH (page 1) and PATH-2.svg, PATH-3.svg, ..."""
@@ -232,10 +243,10 @@ def export(score: Score, path: str | Path, title: str = "") -> Path:
     if fmt == "musicxml":
         path.write_bytes(xml)
         return path
-    pages = svg_pages(score, title, xml=xml)
     if fmt == "pdf":
-        path.write_bytes(pdf(pages))
+        path.write_bytes(pdf(svg_pages(score, title, xml=_words_for_tempo(xml))))
         return path
+    pages = svg_pages(score, title, xml=xml)
     for number, page in enumerate(pages, start=1):
         target = path if number == 1 else path.with_name(f"{path.stem}-{number}.svg")
         target.write_text(page, encoding="utf-8")
