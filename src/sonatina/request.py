@@ -280,8 +280,9 @@ ConvertRequest = RequestSpec("conversion", [
 # Editing a piece (sonatina.compose.regenerate): a passage written anew, or the piece extended.
 SPAN_PATTERN = r"^\s*\d+(\.\d+)?\s*[-–]\s*\d+(\.\d+)?\s*$"  # "9-12", "20.5-30" as JSON Schema's `pattern`
 _EDIT_COMMON = [
-    Setting("tracks", "text", "Tracks", "Tracks to write anew, by number or name, comma-separated (default: every "
-            "pitched track; the others are kept and heard).", examples=("piano", "0,2")),
+    Setting("tracks", "text", "Tracks", "Tracks to write anew, by number or name, comma-separated, or 'melody' / "
+            "'accompaniment' (the track carrying the tune / the others); default: every pitched track. Tracks not "
+            "chosen are kept and heard.", examples=("piano", "0,2", "accompaniment")),
     _shared("model", help="Model that writes the new music (see `sonatina models`); the CLI also takes a run folder."),
     _shared("genre", help="Style of the new music, one of the model's genres (default: what the genre classifier "
             "hears in the piece, if the model knows it)."),
