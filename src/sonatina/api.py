@@ -36,7 +36,8 @@ from sonatina.request import ConvertRequest, GenerationRequest
 # Training and evaluation import torch (~1.5 s); they are imported where they are called so that
 # composing, listing models and `sonatina --help` never load it.
 
-__all__ = ["Piece", "check_convertible", "check_primer", "classify", "compose", "convert", "evaluate", "judge", "list_models", "load_model", "train"]
+__all__ = ["Piece", "check_convertible", "check_edit", "check_primer", "classify", "compose", "convert", "describe_piece",
+           "evaluate", "export_score", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg", "train"]
 log = logging.getLogger(__name__)
 
 
