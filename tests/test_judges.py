@@ -87,3 +87,18 @@ def test_judges_say_nothing_where_they_have_no_class_and_no_on_a_missing_part():
     assert said["accompaniment"] is False and said["drums"] is False
     assert verdicts(rock, "rock") == {"drums": True, "accompaniment": None}
     assert np.isclose(sum(hear(rock)["drums"].values()), 1.0)
+
+
+def test_classify_names_a_drum_only_files_style_and_refuses_an_empty_one(tmp_path):
+    from click.testing import CliRunner
+
+    from sonatina.cli import main as cli
+
+    beat = Score(TPQ)
+    beat.tracks.append(drum_model().track("jazz", 16, TPQ, seed=1))
+    beat.dump_midi(str(tmp_path / "beat.mid"))
+    Score(TPQ).dump_midi(str(tmp_path / "empty.mid"))
+    run = CliRunner().invoke(cli, ["classify", str(tmp_path / "beat.mid")])
+    assert run.exit_code == 0 and run.output.startswith("beat.mid: no pitched notes; drums: jazz "), run.output
+    refused = CliRunner().invoke(cli, ["classify", str(tmp_path / "empty.mid")])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output

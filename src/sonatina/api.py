@@ -205,12 +205,16 @@ def classify(source: str | Path | Score) -> dict[str, float]:
 def judge(source: str | Path | Score) -> dict[str, dict[str, float] | None]:
     """What SOURCE sounds like, whole and by parts: "genre" (the genre classifier, as classify()),
     "drums" (the drum-style judge) and "accompaniment" (the judge of the parts that are not the
-    melody); a part the piece lacks is None. See sonatina.model.judges."""
+    melody); a part the piece lacks is None, and "genre" is None for drums alone. See
+    sonatina.model.judges."""
     from sonatina.model.judges import hear
 
     score, _ = _read_piece(source)
-    probabilities = genre_classifier().probabilities(score)
-    return {"genre": dict(sorted(probabilities.items(), key=lambda kv: -kv[1])), **hear(score)}
+    parts = hear(score)
+    if parts["drums"] is not None and not any(len(t.notes) for t in score.tracks if not t.is_drum):
+        return {"genre": None, **parts}
+    probabilities = genre_classifier().probabilities(score)  # no notes at all: its sentence says so
+    return {"genre": dict(sorted(probabilities.items(), key=lambda kv: -kv[1])), **parts}
 
 
 def _read_piece(source: str | Path | Score) -> tuple[Score, str]:

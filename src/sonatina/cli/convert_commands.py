@@ -49,16 +49,14 @@ def classify(files, as_json):
     rows = []
     for f in files:
         heard = api.judge(f)
-        rows.append({"file": f, "probabilities": _rounded(heard["genre"]),
+        rows.append({"file": f, "probabilities": heard["genre"] and _rounded(heard["genre"]),
                      "drums": heard["drums"] and _rounded(heard["drums"]),
                      "accompaniment": heard["accompaniment"] and _rounded(heard["accompaniment"])})
     lines = []
     for r in rows:
-        line = f"{Path(r['file']).name}: " + _top(r["probabilities"])
-        for part in ("drums", "accompaniment"):
-            if r[part]:
-                line += f"; {part}: " + _top(r[part], 1)
-        lines.append(line)
+        said = [_top(r["probabilities"])] if r["probabilities"] else ["no pitched notes"]
+        said += [f"{part}: " + _top(r[part], 1) for part in ("drums", "accompaniment") if r[part]]
+        lines.append(f"{Path(r['file']).name}: " + "; ".join(said))
     emit({"pieces": rows}, as_json, "\n".join(lines))
 
 
