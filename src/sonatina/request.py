@@ -87,6 +87,12 @@ class Setting:
             raise SettingError(self.name, f"{self.label} '{_show(text)}' is not one Sonatina knows.")
         if self.choices and text not in self.choices:
             raise SettingError(self.name, f"{self.label} must be one of {', '.join(self.choices)}, not {_show(text)}.")
+        if self.kind == "form":
+            letters = re.sub(r"[\s\-]", "", text).upper()
+            if letters != "NONE" and not re.fullmatch(FORM_PATTERN, letters):
+                raise SettingError(self.name, f"{self.label} must be 2 to 16 section letters A-H such as AABA, ABAB "
+                                              f"or ABABCB, or 'none', not {_show(text)}.")
+            return letters.lower() if letters == "NONE" else letters
         if self.kind == "key":
             from sonatina.music.keys import key_name, parse_key
 
@@ -181,6 +187,9 @@ def _show(raw) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# a form plan's section letters (compose/form.py): AABA, ABAB, ABABCB...
+FORM_PATTERN = r"[A-H]{2,16}"
+
 # parse_key's grammar (music/keys.py), searched the way JSON Schema's `pattern` is
 KEY_PATTERN = r"^\s*[a-gA-G]\s*(#|b|sharp|flat|♯|♭)?\s*(major|minor|maj|min|m)?\s*$"
 
@@ -241,6 +250,12 @@ GenerationRequest = RequestSpec("generation", [
             "genre's, e.g. pop more tonal than jazz; see the README).", minimum=0, maximum=10, step=0.5),
     Setting("seed", "integer", "Seed", "Same seed and settings, same piece (default: random).",
             minimum=0, maximum=2**32 - 1, step=1),
+    Setting("form", "form", "Form", "Sections that come back, e.g. AABA, ABAB, AABB or ABABCB (verse-chorus): a "
+            "repeated letter replays that section with variation; 'none' for free form (default: the genre's, "
+            "see the README).", examples=("AABA", "ABAB", "AABB", "ABABCB", "none")),
+    Setting("repetition", "number", "Repetition", "How strongly each bar repeats what was played 1, 2 or 4 bars "
+            "before: a bonus in nats for the note that continues such a copy (0 off; default: the genre's).",
+            minimum=0, maximum=8, step=0.5),
     Setting("variations", "integer", "Number of variations", "Pieces to compose, with seeds seed, seed+1, ...",
             default=1, minimum=1, maximum=8, step=1),
     Setting("primer", "file", "Primer", "A MIDI, MusicXML or ABC file (or audio, where transcription is installed) "

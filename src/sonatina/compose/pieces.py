@@ -21,6 +21,7 @@ from sonatina.request import GenerationRequest, SettingError
 from sonatina.music.instruments import instrument_name, resolve_instrument
 from sonatina.music.keys import key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
+from sonatina.compose.form import form_processors, structure_defaults
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, ScaleBias, default_scale_strength,
                                      finish_ending, sample_tokens, token_pitches)
 from sonatina.compose.character import OneNoteAtATime, end_at_next_onset, primer_character
@@ -51,14 +52,14 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             key: str | None = None, instrument: str | int | None = None, temperature: float | None = None,
             top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
             primer: str | Path | Score | None = None, variations: int | None = None, progress=None,
-            scale_strength: float | None = None) -> list[Piece]:
+            form: str | None = None, repetition: float | None = None, scale_strength: float | None = None) -> list[Piece]:
     """Compose `variations` pieces; every setting is checked (and defaulted) by GenerationRequest."""
     asked = GenerationRequest.validate(
         {"seconds": seconds, "genre": genre, "tempo": tempo, "key": key, "instrument": instrument,
          "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed, "variations": variations,
-         "scale_strength": scale_strength},
+         "form": form, "repetition": repetition, "scale_strength": scale_strength},
         only=("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations",
-              "scale_strength"))
+              "form", "repetition", "scale_strength"))
     seconds, tempo, variations, key = asked["seconds"], asked["tempo"], asked["variations"], asked["key"]
     genre = None if asked["genre"] is None else asked["genre"].lower()
     primer_ids, primer_info, character = None, None, None
@@ -93,7 +94,8 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     seeds = [(base_seed + i) % seed_room for i in range(variations)]
     keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
     target_beats = seconds * tempo / 60.0
-    processors = []
+    form, repetition = structure_defaults(genre, asked["form"], asked["repetition"])
+    processors, plan = form_processors(model.vocab, len(seeds), target_beats, form, repetition, genre)
     strength = default_scale_strength(genre) if asked["scale_strength"] is None else asked["scale_strength"]
     if strength > 0:
         processors = [*processors, ScaleBias(token_pitches(model.tokenizer), [m for _, m in keys], strength)]
@@ -116,7 +118,9 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             "model": model.name, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
             "key": key_name(tonic, mode), "instrument": program, "instrument_name": instrument_name(program),
             "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
-            "seed": seeds[i], "variation": i + 1, "variations": variations, "scale_strength": strength,
+            "seed": seeds[i], "variation": i + 1, "variations": variations,
+            "form": plan.letters if plan else "none", "form_section_bars": plan.section_bars if plan else None,
+            "repetition": repetition, "scale_strength": strength,
             "inferred_from_primer": inferred,
             "primer": None if primer is None else (getattr(primer, "name", None) or str(primer)),
         }

@@ -14,6 +14,8 @@ from sonatina.web import songs, storage
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
+FORM_LABELS = {"AABA": "AABA (song form)", "AABB": "AABB (dance tune)", "ABABCB": "ABABCB (verse and chorus)",
+               "none": "Free (nothing planned to return)"}
 NUMBER_SETTINGS = ("seconds", "tempo", "temperature", "variations", "seed", "top_k", "top_p", "scale_strength")
 
 
@@ -42,6 +44,7 @@ class GenerateForm(FlaskForm):
     top_k = _number("top_k")
     top_p = _number("top_p")
     scale_strength = _number("scale_strength")
+    form = _choice("form")
     primer = FileField(GenerationRequest["primer"].label)
 
 
@@ -51,6 +54,7 @@ def _fill_choices(form: GenerateForm, available: list[dict]) -> None:
     form.genre.choices = [("", "Any style")] + [(g, g.replace("_", " ").title()) for g in genres]
     form.key.choices = [("", "Any key")] + [(k, k) for k in songs.key_choices()]
     form.instrument.choices = _instrument_choices("Model's choice")
+    form.form.choices = [("", "The genre's")] + [(f, FORM_LABELS.get(f, f)) for f in GenerationRequest["form"].examples]
 
 
 def _instrument_choices(blank: str) -> list[tuple[str, str]]:

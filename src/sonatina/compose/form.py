@@ -1,0 +1,188 @@
+"""Music with form: sampling that repeats and varies what was played bars before.
+
+The LSTM alone never comes back to a phrase (issue 11). Two ways to make it, both at sampling
+time, neither needs retraining; both are one logits processor, `BarCopier`, that adds `strength`
+nats to the token that would continue a bar-aligned copy of an earlier bar:
+
+* a form plan (`FormPlan`, e.g. AABA in sections of 4 bars): each bar of a repeated section
+  copies the same bar of the section's first occurrence, with a strong bonus, so the section
+  comes back recognisably while the model still varies it (a note it draws against the copy
+  is kept, and the copy picks up again at the next onset the two share);
+* lookback (`lookback_sources`): every bar may copy the bar 1, 2 or 4 bars before (Magenta's
+  Lookback RNN gives its network these bars as inputs; here they bias the choice instead), with
+  a milder bonus, so motifs recur without a fixed plan.
+
+How a copy is followed: the copier walks the source bar token by token. While the new bar keeps
+in step with it, the source's next token gets the bonus, and once the source bar is used up, the
+bar line. Another pitch, velocity or length drawn where the source has one is a variation: the
+copy goes on with the source's next token. A different onset or an extra note breaks step; the
+bonus then goes to the source's next onset (its next Position) and the copy resumes there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sonatina.data.tokens import BEATS_PER_BAR, Vocabulary
+from sonatina.request import GenerationRequest
+
+SECTION_BARS = (8, 4, 2)  # section lengths tried, longest first, so the form fits the piece
+LOOKBACK_BARS = (1, 2, 4)
+FORM_STRENGTH = 4.0  # nats for a repeated section: most of it comes back, some of it varies
+
+
+def parse_form(text: str | None) -> str | None:
+    """'aaba' -> 'AABA'; None or 'none' -> None (checked once, by GenerationRequest's form setting)."""
+    letters = GenerationRequest["form"].check(text)
+    return None if letters in (None, "none") else letters
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    letters: str  # e.g. "AABA"
+    section_bars: int
+
+    @classmethod
+    def fitting(cls, letters: str, total_bars: float) -> "FormPlan":
+        """Sections as long as possible (8, 4 or 2 bars) while the whole form fits the piece;
+        a piece longer than the form plays it again (the later rounds repeat the first)."""
+        for bars in SECTION_BARS:
+            if bars * len(letters) <= total_bars:
+                return cls(letters, bars)
+        return cls(letters, SECTION_BARS[-1])
+
+    def source_bar(self, bar: int) -> int | None:
+        """The earlier bar that `bar` repeats, or None where the plan asks for new music."""
+        section = (bar // self.section_bars) % len(self.letters)
+        first = self.letters.index(self.letters[section])
+        source = first * self.section_bars + bar % self.section_bars
+        return source if source < bar else None
+
+    def describe(self) -> str:
+        return f"{self.letters} in sections of {self.section_bars} bars"
+
+
+def lookback_sources(bar: int) -> list[int]:
+    return [bar - k for k in LOOKBACK_BARS if bar - k >= 0]
+
+
+def plan_sources(plan: FormPlan) -> Callable[[int], list[int]]:
+    def sources(bar: int) -> list[int]:
+        source = plan.source_bar(bar)
+        return [] if source is None else [source]
+    return sources
+
+
+class _Copy:
+    """A copy of one source bar in progress: where it stands and whether it still matches."""
+
+    __slots__ = ("tokens", "at", "matching", "varied", "onsets")
+
+    def __init__(self, tokens: list[int], vocab: Vocabulary):
+        self.tokens, self.at, self.matching, self.varied = tokens, 0, True, 0
+        self.onsets = [(vocab.position_of[t], t) for t in tokens if vocab.kind[t] == "Position"]
+
+
+class BarCopier:
+    """Logits processor ([B, V] -> [B, V]) that favours continuing bar-aligned copies.
+
+    `sources(bar)` names the earlier bars the bar `bar` (0 = first) may copy; `strength` is the
+    bonus in nats added to each proposed token's logit (before temperature), so the model's own
+    preference still counts: 0 changes nothing, 2 makes a copied token about 7 times likelier,
+    6 makes copying nearly certain wherever the grammar allows it."""
+
+    def __init__(self, vocab: Vocabulary, batch: int, sources: Callable[[int], list[int]], strength: float):
+        self.v, self.sources, self.strength = vocab, sources, float(strength)
+        self.bars: list[list[list[int]]] = [[] for _ in range(batch)]  # finished bars' tokens per row
+        self.current: list[list[int]] = [[] for _ in range(batch)]
+        self.copies: list[list[_Copy]] = [[] for _ in range(batch)]
+        self.bar = np.full(batch, -1)  # index of the current bar (the first Bar token opens bar 0)
+        self.pos = np.full(batch, -1)
+
+    def advance(self, row: int, token: int) -> None:
+        kind = self.v.kind[token]
+        if kind == "Bar":
+            if self.bar[row] >= 0:
+                self.bars[row].append(self.current[row])
+            self.bar[row] += 1
+            self.current[row], self.pos[row] = [], -1
+            bar = int(self.bar[row])
+            self.copies[row] = [_Copy(self.bars[row][s], self.v) for s in self.sources(bar) if 0 <= s < bar]
+            return
+        self.current[row].append(token)
+        if kind == "Position":
+            self.pos[row] = self.v.position_of[token]
+        for copy in self.copies[row]:
+            self._follow(copy, token, kind)
+
+    def _follow(self, copy: _Copy, token: int, kind: str) -> None:
+        if copy.matching and copy.at < len(copy.tokens):
+            expected = copy.tokens[copy.at]
+            # another pitch, velocity or length where the source has one is a variation of the
+            # copy, not its end; only a different onset (Position) or note count breaks it
+            if expected == token or (kind != "Position" and self.v.kind[expected] == kind):
+                copy.varied += expected != token and kind == "Pitch"
+                copy.at += 1
+                return
+        copy.matching = False
+        if kind == "Position":  # the model moved on to an onset: pick the copy up there if the source has it
+            try:
+                copy.at, copy.matching = copy.tokens.index(token) + 1, True
+            except ValueError:
+                pass
+
+    def proposals(self, row: int) -> set[int]:
+        """Tokens that continue the row's most faithful copies: of those in step, the ones with the
+        fewest changed pitches so far (so the bar commits to one source instead of mixing them);
+        when none is in step, every copy's next onset."""
+        copies = [c for c in self.copies[row] if c.matching]
+        if copies:
+            fewest = min(c.varied for c in copies)
+            return {c.tokens[c.at] if c.at < len(c.tokens) else self.v.bar for c in copies if c.varied == fewest}
+        out = set()
+        for copy in self.copies[row]:  # resume at the source's next onset after the current position, else the next bar
+            out.add(next((t for position, t in copy.onsets if position > self.pos[row]), self.v.bar))
+        return out
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        if self.strength == 0:
+            return scores
+        scores = scores.copy()
+        for row in range(len(scores)):
+            for token in self.proposals(row):
+                if np.isfinite(scores[row, token]):
+                    scores[row, token] += self.strength
+        return scores
+
+
+def form_processors(vocab: Vocabulary, batch: int, target_beats: float, form: str | None,
+                    repetition: float, genre: str | None = None) -> tuple[list[BarCopier], FormPlan | None]:
+    """The processors a request asks for: a form plan's copier and/or a lookback copier."""
+    processors, plan = [], None
+    if form:
+        plan = FormPlan.fitting(form, target_beats / BEATS_PER_BAR)
+        processors.append(BarCopier(vocab, batch, plan_sources(plan), form_strength(genre)))
+    if repetition:
+        processors.append(BarCopier(vocab, batch, lookback_sources, repetition))
+    return processors, plan
+
+
+def form_strength(genre: str | None) -> float:
+    """How strongly a repeated section copies its first occurrence, in nats: the genre's (its
+    repeats as exact as people's, on validation music), else FORM_STRENGTH."""
+    return GENRE_DEFAULTS.get(genre, {}).get("form_strength", FORM_STRENGTH)
+
+
+def structure_defaults(genre: str, form: str | None, repetition: float | None) -> tuple[str | None, float]:
+    """The form letters (None: free) and lookback strength a request gets: what it asked, else
+    the genre's default (chosen on validation-split music, bench/quality.py), else none."""
+    form = parse_form(form if form is not None else GENRE_DEFAULTS.get(genre, {}).get("form"))
+    if repetition is None:
+        repetition = GENRE_DEFAULTS.get(genre, {}).get("repetition", 0.0)
+    return form, float(repetition)
+
+
+GENRE_DEFAULTS: dict[str, dict] = {}
