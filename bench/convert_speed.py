@@ -1,0 +1,87 @@
+"""Conversion speed, before and after: the converter at a git revision against the working tree's.
+
+    .venv/bin/python bench/convert_speed.py --data ../shared/datasets --before 945d33c [--pieces 1 --bars 16]
+
+Both converters run in one process, interleaved piece by piece, with the same loaded models, on
+test-split pieces (bench/convert.py's), seed 1. Reports CPU and wall seconds per minute of music
+for each, and whether the two wrote identical notes: on a shared, loaded box, CPU time of the
+process is the fairer measure, and interleaving puts both under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from convert import SOURCE_GENRES, TARGETS, held_out, seconds  # noqa: E402
+
+from sonatina.compose import convert as now  # noqa: E402
+from sonatina.model.registry import drum_model, load_model  # noqa: E402
+
+
+def module_at(revision: str):
+    """compose/convert.py as it was at a git revision, imported under another name."""
+    source = subprocess.run(["git", "show", f"{revision}:src/sonatina/compose/convert.py"], check=True,
+                            capture_output=True, text=True, cwd=Path(__file__).parent).stdout
+    path = Path(tempfile.mkdtemp()) / "convert_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("convert_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["convert_before"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def notes(score) -> list:
+    return [[(n.time, n.duration, n.pitch, n.velocity) for n in t.notes] for t in score.tracks]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--before", required=True, help="git revision of the converter to compare with")
+    parser.add_argument("--pieces", type=int, default=1)
+    parser.add_argument("--bars", type=int, default=16)
+    args = parser.parse_args()
+    before = module_at(args.before)
+    model, drums = load_model(), drum_model()
+    warm = held_out(args.data, "pop", 1, 4)[0][1]
+    for module in (before, now):
+        module.convert_score(model, drums, warm, "jazz", seeds=[0])
+    cpu = {}
+    for source in SOURCE_GENRES:
+        for key, score in held_out(args.data, source, args.pieces, args.bars):
+            minutes = seconds(score) / 60
+            for target in TARGETS:
+                made = []
+                for module in (before, now):
+                    started, clock = time.process_time(), time.perf_counter()
+                    out = module.convert_score(model, drums, score, target, seeds=[1])[0][0]
+                    made.append((notes(out), (time.process_time() - started) / minutes,
+                                 (time.perf_counter() - clock) / minutes))
+                same = made[0][0] == made[1][0]
+                cpu.setdefault((source, target), []).append((made[0][1], made[1][1], same))
+                print(f"{source:>9} {key} -> {target:<9} cpu s/min {made[0][1]:.2f} -> {made[1][1]:.2f}  "
+                      f"wall {made[0][2]:.2f} -> {made[1][2]:.2f}  {'identical' if same else 'DIFFERENT'}",
+                      flush=True)
+    print(f"\nCPU seconds per minute of music, {args.before} -> now (rows: source, columns: target)\n")
+    print("| source \\ target | " + " | ".join(TARGETS) + " |")
+    print("|---|" + "---|" * len(TARGETS))
+    for source in SOURCE_GENRES:
+        cells = [f"{np.mean([a for a, _, _ in cpu[(source, t)]]):.2f} -> {np.mean([b for _, b, _ in cpu[(source, t)]]):.2f}"
+                 for t in TARGETS]
+        print(f"| {source} | " + " | ".join(cells) + " |")
+    print(f"\nidentical notes in {sum(s for v in cpu.values() for _, _, s in v)} of "
+          f"{sum(len(v) for v in cpu.values())} conversions")
+
+
+if __name__ == "__main__":
+    main()
