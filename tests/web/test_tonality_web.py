@@ -33,3 +33,26 @@ def test_a_song_keeps_its_scale_strength_and_bad_ones_are_refused(app, client, a
     with app.app_context():
         song = db.session.query(Song).order_by(Song.id.desc()).first()
         assert song.settings["scale_strength"] == 2.5
+
+
+def test_the_song_page_shows_the_strength_and_what_the_primer_decided(app, client, auth, model_name, tmp_path):
+    import io
+
+    from helpers import make_score
+
+    auth.signup()
+    primer = make_score(seed=3, bars=2)
+    primer.tracks = [primer.tracks[0]]  # the melody alone: a solo line
+    for note in primer.tracks[0].notes:
+        note.duration = min(note.duration, 240)
+    primer.tracks[0].program = 73
+    primer.dump_midi(str(tmp_path / "flute.mid"))
+    made = generate(auth, model_name, seconds="12", scale_strength="1.5",
+                    primer=(io.BytesIO((tmp_path / "flute.mid").read_bytes()), "flute.mid"))
+    assert made.status_code in (302, 303)
+    with app.app_context():
+        song = db.session.query(Song).order_by(Song.id.desc()).first()
+        song_id = song.id
+    page = client.get(f"/songs/{song_id}").get_data(as_text=True)
+    assert 'data-setting="scale_strength">1.5 nats<' in page
+    assert "texture monophonic" in page and "instrument Flute" in page
