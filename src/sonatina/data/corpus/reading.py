@@ -113,7 +113,9 @@ def load_score(path: str | Path, **options) -> Score:
 
 # --- every work of a user's file (compare reads tune books whole) ------------------------------
 
-BOOK_SECONDS_PER_TUNE = 1.0  # sandbox time per tune on top of Limits.score_seconds (median 0.1 s)
+BOOK_SECONDS_PER_TUNE = 5.0  # sandbox time per tune on top of Limits.score_seconds: ~0.15 s on an idle
+# machine, but at load 10+ on two cores 100-tune books of O'Neill's took over 160 s. Only the CLI's
+# compare reads books (the user's own folders); the studio never does.
 BOOK_BYTES = 4 << 20  # an ABC tune book as given (O'Neill's 100-tune files are ~60 kB)
 
 
