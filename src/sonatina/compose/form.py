@@ -185,4 +185,11 @@ def structure_defaults(genre: str, form: str | None, repetition: float | None) -
     return form, float(repetition)
 
 
-GENRE_DEFAULTS: dict[str, dict] = {}
+# Per genre, chosen on validation-split music against people's repetition (bench/quality.py;
+# bench/RESULTS.md "Music with form"): the form plan won, lookback lost. Jazz solos hardly ever
+# repeat a phrase, so jazz stays free; a genre not named here (a user's own) composes free too.
+GENRE_DEFAULTS: dict[str, dict] = {
+    "folk": {"form": "AABA", "form_strength": 6.0},
+    "classical": {"form": "AABA", "form_strength": 5.5},
+    "pop": {"form": "AABA", "form_strength": 5.0},
+}
