@@ -97,22 +97,33 @@ def evaluate_all(out: Path, refs, only: list[str]) -> dict:
     return results
 
 
+def _read(ref):
+    """A corpus piece as a Score (music21 formats through their cached MIDI); None if unreadable."""
+    from sonatina.data.corpus.reading import converted_midi_files, read_midi
+    from sonatina.errors import SonatinaError
+
+    try:
+        files = [ref.path] if ref.path.suffix.lower() in (".mid", ".midi") else converted_midi_files(ref.path)
+        return read_midi(files[0]) if files else None
+    except SonatinaError:
+        return None
+
+
 def compose_and_compare(out: Path, refs, only: list[str], training_pieces: int) -> dict:
     from symusic import Score
 
     from sonatina import api
     from sonatina.analysis.compare import PieceSet, compare_sets, excerpt
-    from sonatina.data.corpus import collect_sources, load_score
+    from sonatina.data.corpus import collect_sources
     from sonatina.data.dataset import split_of
     from sonatina.model.registry import load_model
 
-    reference = PieceSet("reference", "held-out test split")
-    for r in refs:
-        reference.scores.append(excerpt(load_score(r.path), 30))
+    reference = PieceSet("reference", "held-out test split", scores=[excerpt(s, 30) for s in map(_read, refs) if s])
     train_refs = [r for r in collect_sources(SOURCES) if (r.split or split_of(r.key or str(r.path))) == "train"]
     rng = np.random.default_rng(0)
-    chosen = [train_refs[i] for i in sorted(rng.choice(len(train_refs), size=training_pieces, replace=False))]
-    training = PieceSet("training", "150 training pieces", scores=[load_score(r.path) for r in chosen])
+    chosen = [train_refs[i] for i in rng.permutation(len(train_refs))]
+    training = PieceSet("training", f"{training_pieces} training pieces",
+                        scores=[s for s in map(_read, chosen[:training_pieces * 2]) if s][:training_pieces])
     results = {}
     for design in only:
         loaded = load_model(out / design)
@@ -204,7 +215,9 @@ def main() -> None:
     refs = held_out(args.test_pop, args.test_chorale)
     print(f"held-out: {len(refs)} test pieces", flush=True)
     result = {"cpu_minutes": args.cpu_minutes, "sizes": sizes(args.out, args.designs)}
-    result["likelihood"] = evaluate_all(args.out, refs, args.designs)
+    saved = args.out / "likelihood.json"  # a rerun (say, after a crash later on) keeps these
+    result["likelihood"] = json.loads(saved.read_text()) if saved.exists() else evaluate_all(args.out, refs, args.designs)
+    saved.write_text(json.dumps(result["likelihood"]))
     result["music"] = compose_and_compare(args.out, refs, args.designs, args.training_pieces)
     if "classic" in args.designs:
         result["classic_predict_loop_60s"] = predict_loop(args.out)
