@@ -181,3 +181,11 @@ def test_web_studio_composes_with_a_design(runs, tmp_path):
     assert midi.status_code == 200
     score = symusic.Score.from_midi(midi.data)
     assert score.note_num() > 0 and score.tracks[0].program == 48 and abs(score.to("second").end() - 10) < 0.5
+
+
+def test_remi_reports_pitch_bits_that_compare(tiny_run, tiny_corpus):
+    """REMI's pitch-alone bits: the Pitch tokens' share, each renormalised over pitches."""
+    result = api.evaluate(tiny_run, [str(tiny_corpus / "piece00.mid")])
+    assert 0 < result["bits_per_note_pitch"] < result["bits_per_note"]
+    # a model that learned anything names a pitch in fewer bits than a uniform pick among 88
+    assert result["bits_per_note_pitch"] < np.log2(88)
