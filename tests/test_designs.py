@@ -189,3 +189,16 @@ def test_remi_reports_pitch_bits_that_compare(tiny_run, tiny_corpus):
     assert 0 < result["bits_per_note_pitch"] < result["bits_per_note"]
     # a model that learned anything names a pitch in fewer bits than a uniform pick among 88
     assert result["bits_per_note_pitch"] < np.log2(88)
+
+
+@pytest.mark.parametrize("design", ["classic", "twolayer"])
+def test_stepping_starts_exactly_where_the_window_does(runs, design):
+    """Composing steps once per event; after a window of padding its first draw is the windowed one."""
+    from sonatina.model.designs import read_design
+
+    config, network, _ = read_design(runs[design])
+    state = network.initial_state(2)
+    for _ in range(config.window):
+        logits, state = network.step(np.zeros(2, dtype=np.int64), state)
+    expected = network.logits(np.zeros((2, config.window), dtype=np.int64))["event"]
+    np.testing.assert_allclose(logits["event"], expected, atol=1e-5)

@@ -1,8 +1,9 @@
 """Composing with a seed design (classic, twolayer, bilstm-psdv): the tutorials' loop in NumPy.
 
-Each step reads the window before the next item (batched over the variations), draws the item
-through the same logits processors as REMI composing (temperature, top-k, top-p), appends it and
-slides the window. Notes-and-chords events are placed one per half beat; a psdv note is placed
+Each step reads what came before the next item (batched over the variations: the unidirectional
+designs step once per event with their state carried on, bilstm-psdv re-reads its 25-note window),
+draws it through the same logits processors as REMI composing (temperature, top-k, top-p),
+appends it and slides on. Notes-and-chords events are placed one per half beat; a psdv note is placed
 by its step and duration. Length, tempo, key (tonic), instrument, seed and primer work as for
 REMI; what a design cannot honour is listed in designs.NOT_HONOURED (and on its model card).
 """
@@ -116,12 +117,13 @@ def _sample_events(model, primer_notes, last_onset, sampling, rngs, progress) ->
         prefix = ids[ids > 1]  # events this model never saw cannot enter its window
         first = (int(primer_notes["onset"].max()) // HALF_BEAT + 1) * HALF_BEAT
     count = max(0, (last_onset - first) // HALF_BEAT + 1)
-    seqs = np.tile(prefix, (B, 1))
+    state = network.initial_state(B)
+    for token in [0] * network.config.window + list(prefix):  # a window of padding, as training's first
+        logits, state = network.step(np.full(B, token), state)
     drawn = np.zeros((B, count), dtype=np.int64)
     for k in range(count):
-        history = np.concatenate([seqs, drawn[:, :k]], axis=1)
-        windows = np.stack([windows_before(row, [len(row)], network.config.window)[0] for row in history])
-        drawn[:, k] = _draw(network.logits(windows)["event"], sampling, rngs, banned=(0, 1))
+        drawn[:, k] = _draw(logits["event"], sampling, rngs, banned=(0, 1))
+        logits, state = network.step(drawn[:, k], state)
         if progress and k % 16 == 0:
             progress(k / max(count, 1))
     return [_primer_list(primer_notes) + events_to_notes(vocab, row, first) for row in drawn]

@@ -12,10 +12,13 @@
   can say "0 (a chord) or a half beat, nothing between", which a single Gaussian cannot, and
   temperature / top-k / top-p apply to it as to any other head.
 
-Every design predicts the next item from a window read from a zero state, as the tutorials train
-and generate; composing re-reads that window per note here in NumPy, batched over variations (the
-tutorial calls model.predict per note). A window shorter than `window` (a piece's start) is
-padded in front with PAD (index 0 / an all-zero feature row).
+Every design predicts the next item from a window read from a zero state, as the tutorials train;
+held-out scoring does exactly that. Composing, in NumPy and batched over variations: the
+bidirectional design must re-read its window per note (its backward pass starts at the newest
+note); the unidirectional ones step once per event with the state carried on (after reading a
+window of padding, so the first draw is exactly the windowed one), 100x less work than re-reading
+100 events per note as the tutorial's model.predict loop does. A window shorter than `window` (a
+piece's start) is padded in front with PAD (index 0 / an all-zero feature row).
 """
 
 from __future__ import annotations
@@ -138,11 +141,29 @@ class EventNetwork:
         if self.head[0].shape != (config.hidden_size if not config.dense_size else config.dense_size, config.vocab_size):
             raise ValueError(f"the output layer has shape {self.head[0].shape}, the config says otherwise")
 
-    def logits(self, windows: np.ndarray) -> np.ndarray:
+    def logits(self, windows: np.ndarray) -> dict[str, np.ndarray]:
+        """Each window read from a zero state, as in training and scoring."""
         x = (np.asarray(windows, np.float32) / self.config.vocab_size)[..., None]
         for w_ih, w_hh, b in self.layers:
             x = _lstm_run(x, w_ih, w_hh, b)
-        h = x[:, -1]
+        return self._top(x[:, -1])
+
+    def initial_state(self, batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        zeros = np.zeros((batch, self.config.hidden_size), np.float32)
+        return [(zeros.copy(), zeros.copy()) for _ in self.layers]
+
+    def step(self, ids, state) -> tuple[dict[str, np.ndarray], list]:
+        """One event per row [B] with the state carried on: composing's fast path (one step per
+        event instead of re-reading a window of `window` events)."""
+        x = (np.asarray(ids, np.float32) / self.config.vocab_size)[:, None]
+        new_state = []
+        for (w_ih, w_hh, b), (h, c) in zip(self.layers, state):
+            h, c = lstm_cell(x @ w_ih + h @ w_hh + b, c)
+            new_state.append((h, c))
+            x = h
+        return self._top(x), new_state
+
+    def _top(self, h: np.ndarray) -> dict[str, np.ndarray]:
         if self.dense:
             h = np.maximum((_apply_bn(h, self.bn1)) @ self.dense[0] + self.dense[1], 0.0)
             h = _apply_bn(h, self.bn2)
