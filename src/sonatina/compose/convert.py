@@ -21,7 +21,7 @@ import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
 from threadpoolctl import threadpool_limits
 
-from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
+from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, token_pitches, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, finish_ending)
 from sonatina.data.dataset import mode_index
 from sonatina.data.tokens import BEATS_PER_BAR, decode, encode
@@ -380,7 +380,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
     tempos = [Tempo(0, qpm=float(tempo))] if tempo else \
         [t.copy() for t in score.tempos if t.time < end_of(score)] or [Tempo(0, qpm=120.0)]
     tempo = float(tempos[0].qpm)
-    pitch_of = _pitch_values(model.tokenizer)
+    pitch_of = token_pitches(model.tokenizer)
     bars = frame.end // (BEATS_PER_BAR * model.vocab.positions_per_beat)
     end_tick = end_of(score)  # the converted piece ends where the source does
     per_tick = model.vocab.positions_per_beat / TPQ
@@ -462,10 +462,3 @@ def _kept_accompaniment(score: Score, melody_track, melody, bass, strength: floa
     return [n for n in others if n.time // bar_ticks in kept_bars]
 
 
-def _pitch_values(tokenizer) -> np.ndarray:
-    values = np.full(len(tokenizer.vocab), -1, dtype=np.int64)
-    for token, i in tokenizer.vocab.items():
-        kind, _, value = token.partition("_")
-        if kind == "Pitch":
-            values[i] = int(value)
-    return values
