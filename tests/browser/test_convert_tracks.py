@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from playwright.sync_api import expect
 from symusic import Note, Score, Tempo, Track
 
 from helpers import PASSWORD
@@ -43,11 +44,11 @@ def test_choosing_a_song_lists_its_tracks(page, studio, tmp_path):
 
     page.click("#nav-convert")
     page.select_option("#song_id", song_id)
-    page.wait_for_function("document.getElementById('melody-track-hint').textContent.includes('Tracks of this song')")
+    expect(page.locator("#melody-track-hint")).to_contain_text("Tracks of this song")  # polls without eval (CSP)
     hint = page.text_content("#melody-track-hint")
     assert hint.startswith("Tracks of this song: 0 Melody (") and "Drums (drums" in hint
     options = page.eval_on_selector_all("#melody-tracks option", "els => els.map(e => e.value)")
     assert options and options[0] == "0" and len(options) < hint.count("notes)")  # drums are not offered
     page.select_option("#song_id", "")
-    page.wait_for_function("document.getElementById('melody-track-hint').textContent.includes('counting from 0')")
+    expect(page.locator("#melody-track-hint")).to_contain_text("counting from 0")
     assert page.eval_on_selector_all("#melody-tracks option", "els => els.length") == 0
