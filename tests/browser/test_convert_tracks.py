@@ -43,6 +43,7 @@ def test_choosing_a_song_lists_its_tracks(page, studio, tmp_path):
     song_id = page.url.rsplit("/", 1)[1]
 
     page.click("#nav-convert")
+    page.wait_for_load_state("load")  # convert.js is deferred: choose once it listens
     page.select_option("#song_id", song_id)
     expect(page.locator("#melody-track-hint")).to_contain_text("Tracks of this song")  # polls without eval (CSP)
     hint = page.text_content("#melody-track-hint")

@@ -6,7 +6,7 @@
   if (!song || !hint || !list) return;
   const blank = "Which track holds the tune, counting from 0; empty finds it by itself.";
   const urlFor = (id) => hint.dataset.tracksUrl.replace(/\/0\/tracks$/, "/" + id + "/tracks");
-  song.addEventListener("change", async () => {
+  const refresh = async () => {
     list.replaceChildren();
     if (!/^\d+$/.test(song.value)) { hint.textContent = blank; return; }
     try {
@@ -24,5 +24,8 @@
     } catch (error) {
       hint.textContent = blank;
     }
-  });
+  };
+  song.addEventListener("change", refresh);
+  // A choice made before this deferred script ran fired no event we heard: catch up with it.
+  if (/^\d+$/.test(song.value) && !hint.textContent.includes("Tracks of this song")) refresh();
 })();
