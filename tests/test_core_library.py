@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -179,6 +180,8 @@ def test_training_writes_checkpoint_curve_and_card(tiny_run):
     split = list(csv.DictReader(open(tiny_run / "split.csv")))
     assert len(split) == sum(card["data"]["pieces"].values())
     assert sum(row["split"] == "validation" for row in split) == card["data"]["pieces"]["validation"]
+    for name, by_genre in card["held_out"].items():  # every held-out piece scored, per genre
+        assert by_genre["general"]["pieces"] == card["data"]["pieces"][name] and by_genre["general"]["bits_per_note"] > 0
     rows = list(csv.DictReader(open(tiny_run / "learning_curve.csv")))
     assert len(rows) == 2 and float(rows[1]["tokens_seen"]) > float(rows[0]["tokens_seen"])
     assert (tiny_run / "learning_curve.png").stat().st_size > 5000  # drawn after every epoch
@@ -390,6 +393,7 @@ def test_progress_bars_stay_out_of_piped_logs(tiny_corpus, tmp_path, capfd):
 def test_run_folder_has_a_model_card(tiny_run):
     text = (tiny_run / "README.md").read_text()
     assert "bits per note" in text and "general" in text and "parameters" in text
+    assert re.search(r"\| general \| \d+\.\d{3} \(\d+ pieces\) \|", text)  # per-genre held-out bits
 
 
 def test_unlabelled_music_is_scored_under_the_genre_mixture():

@@ -44,10 +44,26 @@ def render_card(name: str, card: dict, weights_bytes: int | None = None) -> str:
         f"* Validation (held-out pieces, {val.get('pieces')} pieces / {val.get('tokens', 0):,} tokens): "
         f"**{val.get('bits_per_note', float('nan')):.3f} bits per note**, "
         f"{val.get('bits_per_token', float('nan')):.3f} bits per token (best epoch {val.get('epoch')}).", "",
+        *_held_out_table(card.get("held_out", {})),
         "## Licences of the training data", "",
         *(f"* {text}" for text in licences or ["(not recorded)"]), "",
     ]
     return "\n".join(lines)
+
+
+def _held_out_table(held_out: dict) -> list[str]:
+    """Per-genre held-out bits per note (validation and test splits, every piece), when measured."""
+    genres = sorted({g for split in held_out.values() for g in split})
+    if not genres:
+        return []
+
+    def cell(split: str, genre: str) -> str:
+        n = held_out.get(split, {}).get(genre)
+        return f"{n['bits_per_note']:.3f} ({n['pieces']} pieces)" if n else "-"
+
+    return ["Held-out bits per note per genre, best weights, every piece of the split:", "",
+            "| genre | validation | test |", "|---|---|---|",
+            *(f"| {g} | {cell('validation', g)} | {cell('test', g)} |" for g in genres), ""]
 
 
 def _design_text(card: dict, training: dict, size: str) -> str:

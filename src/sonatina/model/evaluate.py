@@ -97,3 +97,15 @@ def likelihood(model, pieces: list[TokenizedPiece], genre_of, vocab, device="cpu
         if max_tokens and total.tokens >= max_tokens:
             break
     return total
+
+
+def held_out_by_genre(model, dataset, genre_index: dict[str, int], vocab, device="cpu") -> dict:
+    """{split: {genre: likelihood numbers}} on every validation and test piece of each genre, so a
+    model card reports each genre's held-out bits per note and not only a mixed figure."""
+    out = {}
+    for split in ("validation", "test"):
+        for genre, index in genre_index.items():
+            pieces = [p for p in dataset.split(split) if p.genre == genre]
+            if pieces:
+                out.setdefault(split, {})[genre] = likelihood(model, pieces, lambda p: index, vocab, device).as_dict()
+    return out

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from sonatina.data.dataset import BatchSampler, Dataset, interleave_by_genre
 from sonatina.errors import SonatinaError
-from sonatina.model.evaluate import likelihood
+from sonatina.model.evaluate import held_out_by_genre, likelihood
 from sonatina.model.checkpoint import CARD_FILE, ModelConfig
 from sonatina.model.lstm import MusicLSTM, save_checkpoint, warm_start
 from sonatina.model.card import write_card
@@ -154,7 +154,7 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
     elapsed_before = state["elapsed_s"] if state else 0.0
     started = time.monotonic()
     deadline = started + config.max_minutes * 60 if config.max_minutes else None
-    card = {}
+    card, best_weights = {}, None
     stop = False
     curve_path = out / "learning_curve.csv"
     if rank == 0 and not (state and curve_path.exists()):
@@ -203,6 +203,7 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
             improved = val.loss < best
             if improved:
                 best = val.loss
+                best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 card = _card(genres, dataset, tokenizer_settings, val, shown, step, tokens_seen, elapsed,
                              config, model, world, card_extra)
                 save_checkpoint(model, out, card)
@@ -228,6 +229,11 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
         dist.barrier()
     if rank == 0 and not card:
         card = json.loads((out / CARD_FILE).read_text())
+    if rank == 0 and best_weights is not None:  # the best weights scored on every held-out piece, per genre
+        model.load_state_dict(best_weights)
+        card["held_out"] = held_out_by_genre(model, dataset, genre_index, vocab, device)
+        save_checkpoint(model, out, card)
+        write_card(out)
     return card
 
 
