@@ -9,14 +9,7 @@ from html import unescape
 from symusic import Score
 
 from webhelpers import csrf_token
-
-
-def _job_song(auth, response) -> int:
-    """Follow an edit's redirect to its job (run at once in tests) and on to the new song's id."""
-    assert response.status_code == 302, response.get_data(as_text=True)
-    job_page = auth.client.get(response.headers["Location"])
-    assert job_page.status_code == 302, job_page.get_data(as_text=True)
-    return int(job_page.headers["Location"].rsplit("/", 1)[1])
+from webhelpers import job_song as _job_song
 
 
 def _notes(midi: bytes) -> list[tuple]:

@@ -57,3 +57,18 @@ class AuthActions:
 def generate(auth: AuthActions, model_name: str, **fields):
     data = {"model": model_name, "seconds": "8", "temperature": "1.0", "variations": "1", "seed": "7", **fields}
     return auth.post("/studio/generate", data, content_type="multipart/form-data", follow_redirects=False)
+
+
+def job_song(auth: AuthActions, response) -> int:
+    """Follow a form's redirect to its job (run at once in tests) and on to the one song it made: its id."""
+    assert response.status_code == 302, response.get_data(as_text=True)
+    job_page = auth.client.get(response.headers["Location"])
+    assert job_page.status_code == 302, job_page.get_data(as_text=True)
+    return int(job_page.headers["Location"].rsplit("/", 1)[1])
+
+
+def regenerate(auth: AuthActions, song_id: int, bars: str = "2-2", seed: int = 4) -> int:
+    """Regenerate bars of a song through its page's form; the new version's id."""
+    first, last = bars.split("-")
+    return job_song(auth, auth.post(f"/songs/{song_id}/regenerate",
+                                    {"bars_first": first, "bars_last": last, "seed": str(seed)}))

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select
 from sonatina.data.corpus.reading import READABLE_SUFFIXES as SCORE_SUFFIXES
 from sonatina.data.untrusted import WEB_LIMITS
 from sonatina.errors import BadInputError, SonatinaError
-from sonatina.web import jobs, storage
+from sonatina.web import families, jobs, storage
 from sonatina.web.extensions import db
 from sonatina.web.models import Job, Song
 
@@ -475,13 +475,18 @@ def rename(song: Song, title: str) -> None:
     db.session.commit()
 
 
-def delete_song(song: Song) -> None:
+def delete_song(song: Song) -> Song | None:
+    """Delete one song (one version of it) with its files. Its newer versions stay in the song's
+    history (see families.reparent_children); returns the latest version left, or None."""
+    left = [v for v in versions(song) if v.id != song.id]
     files = song.files()
     primer = song.primer_file
+    families.reparent_children(song)
     db.session.delete(song)
     db.session.commit()
     storage.delete(*files)
     _drop_primer_if_unused(primer)
+    return max(left, key=lambda v: (v.version or 1, v.id)) if left else None
 
 
 def _drop_primer_if_unused(primer: str | None) -> None:
@@ -654,8 +659,8 @@ def versions(song: Song) -> list[Song]:
 def edit_again(song: Song, same_seed: bool) -> Job:
     """Make again (same seed) or vary an edited version: the same edit of the same parent."""
     parent = db.session.get(Song, song.parent_id) if song.parent_id else None
-    if parent is None:
-        raise BadInputError("The version this one was made from is gone, so the edit cannot be made again.")
+    if parent is None or song.settings.get("made_from_deleted"):
+        raise BadInputError("The version this one was made from is deleted, so the edit cannot be made again.")
     params = dict(song.settings.get("edit") or {})
     params["seed"] = song.seed if same_seed else None
     params["model"] = params.get("model") or song.model

@@ -276,6 +276,8 @@ def openapi_document(models: list[dict]) -> dict:
                     "source_name": {"type": ["string", "null"], "description": "The title or file it was converted from."},
                     "parent_id": {"type": ["integer", "null"], "description": "The version it was edited from."},
                     "version": {"type": "integer", "description": "Its number among the versions of its family."},
+                    "family_id": {"type": "integer", "description": "The id of its family's first version: the "
+                                  "versions of one song share it (the song list lists every version)."},
                     "urls": {"type": "object"}}},
                 "Job": {"type": "object", "required": ["id", "status", "created_at"], "properties": {
                     "id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 from flask_login import current_user
 
 from sonatina.errors import BadInputError, SonatinaError
-from sonatina.web import security, songs, storage
+from sonatina.web import families, security, songs, storage
 from sonatina.web.api.openapi import MAX_PAGE, MAX_PER_PAGE, TOKEN_NAME_MAX, openapi_document
 from sonatina.web.extensions import csrf, db
 from sonatina.web.downloads import send_song_file
@@ -62,8 +62,9 @@ def _timestamp(moment) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
-def _song_json(song) -> dict:
+def _song_json(song, family_id: int | None = None) -> dict:
     data = song.to_dict()
+    data["family_id"] = family_id if family_id is not None else families.root_id(song)  # versions share it
     data["created_at"] = _timestamp(song.created_at)
     data["urls"] = {
         "self": url_for("api.get_song", song_id=song.id),
@@ -215,7 +216,8 @@ def list_songs():
     page = _query_int("page", 1, 1, MAX_PAGE)
     per_page = _query_int("per_page", current_app.config["SONGS_PER_PAGE"], 1, MAX_PER_PAGE)
     rows, total = songs.song_page(g.api_user.id, page, per_page)
-    return jsonify(songs=[_song_json(s) for s in rows], page=page, per_page=per_page, total=total)
+    family_of = families.family_ids(g.api_user.id)
+    return jsonify(songs=[_song_json(s, family_of.get(s.id)) for s in rows], page=page, per_page=per_page, total=total)
 
 
 def _own_song(song_id: int):

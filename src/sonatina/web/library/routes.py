@@ -9,7 +9,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from sonatina.errors import BadInputError, SonatinaError
-from sonatina.web import songs, storage
+from sonatina.web import families, songs, storage
 from sonatina.web.downloads import send_song_file
 from sonatina.web.forms import EmptyForm
 from sonatina.web.scores import send_score
@@ -44,9 +44,10 @@ def _page_number() -> int:
 def dashboard():
     per_page = current_app.config["SONGS_PER_PAGE"]
     page = _page_number()
-    rows, total = songs.song_page(current_user.id, page, per_page)
+    # one entry per song: its latest version, how many versions it has (the history is on its page)
+    rows, total = families.family_page(current_user.id, page, per_page)
     pages = max(1, -(-total // per_page))
-    return render_template("library/dashboard.html", songs=rows, total=total, page=page, pages=pages)
+    return render_template("library/dashboard.html", families=rows, total=total, page=page, pages=pages)
 
 
 def _own_song_or_404(song_id: int):
@@ -78,6 +79,9 @@ def player_context(song, side: str = "converted") -> dict:
         "ab": None,
         "versions": family if len(family) > 1 else [],
         "version_urls": {v.id: url_for("library.download", song_id=v.id, fmt="midi") for v in family},
+        # the score view shows the version the player plays: each version's score and bar length
+        "version_scores": {v.id: {"src": url_for("library.score", song_id=v.id, fmt="svg"),
+                                  "seconds_per_bar": _seconds_per_bar(v)} for v in family} if len(family) > 1 else {},
         "edit": _edit_context(song),
     }
     original = _original(song)
@@ -102,6 +106,13 @@ def player_context(song, side: str = "converted") -> dict:
 def song(song_id: int):
     song = _own_song_or_404(song_id)
     return _song_page(song, side=request.args.get("play", "converted"))
+
+
+def _seconds_per_bar(song) -> float:
+    try:
+        return songs.piece_facts(song)["seconds_per_bar"]
+    except Exception:  # an unreadable file: that score then simply does not follow the playhead
+        return 0
 
 
 def _edit_context(song) -> dict:
@@ -207,10 +218,14 @@ def rename(song_id: int):
 @login_required
 def delete(song_id: int):
     song = _own_song_or_404(song_id)
-    title = song.title
-    songs.delete_song(song)
-    flash(f"'{title}' is deleted.", "info")
-    return redirect(url_for("library.dashboard"))
+    title, version = song.title, song.version
+    left = songs.delete_song(song)
+    if left is None:
+        flash(f"'{title}' is deleted.", "info")
+        return redirect(url_for("library.dashboard"))
+    # one version of several: the song stays, so show its latest version left
+    flash(f"Version {version} of '{title}' is deleted; the other versions are kept.", "info")
+    return redirect(url_for("library.song", song_id=left.id))
 
 
 @bp.get("/songs/<int:song_id>/download/<fmt>")

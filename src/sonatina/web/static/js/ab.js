@@ -38,7 +38,18 @@
     mark(link);
     // a conversion's side is part of its page's address; a version's page stays that version's
     if (!box.dataset.side.startsWith("v")) window.history.replaceState(null, "", url.pathname + url.search);
+    showScore(link);
     await p.swap(link.dataset.src);
+  }
+
+  // A version's score follows it into the player (static/js/score.js); a conversion's original
+  // has no score of its own, so the view keeps the conversion's.
+  function showScore(link) {
+    if (!link.dataset.score || !window.sonatinaScore) return;
+    window.sonatinaScore.show({
+      src: link.dataset.score, perBar: Number(link.dataset.secondsPerBar) || 0, name: link.textContent.trim(),
+      page: link.href, own: link.dataset.own === "1",
+    });
   }
 
   links.forEach(function (link) {
