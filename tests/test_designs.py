@@ -17,10 +17,12 @@ import numpy as np
 import pytest
 from symusic import Note, Score, Tempo, Track
 
-from helpers import sonatina_command
+from helpers import make_score, sonatina_command
 from sonatina import api
-from sonatina.data.events import (EventVocabulary, NotePiece, chord_events, event_pitches, notes_of_score,
-                                  psdv_rows, psdv_to_notes)
+from sonatina.data.corpus import collect_sources
+from sonatina.data.events import (EventVocabulary, NotePiece, build_note_dataset, chord_events, event_pitches,
+                                  notes_of_score, psdv_rows, psdv_to_notes)
+from sonatina.errors import EmptyDatasetError
 from sonatina.model.designs import DESIGN_PRESETS, windows_before
 
 POP909 = Path("/work/shared/datasets/pop909")
@@ -76,6 +78,22 @@ def test_psdv_bins_round_trip_a_piece():
     assert rows[:, 1].tolist() == [0, 0, 4, 16]  # steps in eighths of a beat; a chord's second note: 0
     back = psdv_to_notes(rows)
     assert [(o, d, p) for o, d, p, _ in back] == list(zip(notes["onset"], notes["duration"], notes["pitch"]))
+
+
+def test_note_dataset_skips_what_it_cannot_use_as_the_token_dataset_does(tmp_path):
+    make_score(0).dump_midi(str(tmp_path / "good.mid"))
+    (tmp_path / "bad.mid").write_bytes(b"MThd this is not midi")
+    short = Score(480)
+    short.tracks.append(Track())
+    short.tracks[0].notes.extend(Note(480 * k, 480, 60 + k, 80) for k in range(3))
+    short.dump_midi(str(tmp_path / "short.mid"))
+    dataset = build_note_dataset(collect_sources([str(tmp_path)]), progress=False)
+    assert len(dataset.pieces) == 1 and dataset.pieces[0].notes >= 8
+    reasons = {name.split("/")[-1]: reason for name, reason in dataset.skipped}
+    assert sorted(reasons) == ["bad.mid", "short.mid"] and reasons["short.mid"] == "has fewer than 8 notes"
+    (tmp_path / "good.mid").unlink()
+    with pytest.raises(EmptyDatasetError, match="None of the 2 files could be used"):
+        build_note_dataset(collect_sources([str(tmp_path)]), progress=False)
 
 
 def test_windows_are_padded_in_front():

@@ -121,42 +121,56 @@ def _tokenize_file(midi: Path, cache: Path, tokenizer) -> dict:
     return entry
 
 
+def read_pieces(refs: list[PieceRef], read_file, make_piece, progress: bool, desc: str, verb: str):
+    """The pieces behind `refs` and the (file, reason) of each file that could not be used.
+
+    Shared by every representation: `read_file(midi)` reads one MIDI file into arrays (raising
+    for a file it cannot use) and `make_piece(key, genre, split, entry)` makes a piece with a
+    `notes` count of them; a file that is unreadable, fails `read_file` or has fewer than
+    MIN_NOTES notes is skipped and listed. `desc` names the progress bar, `verb` what failed."""
+    midi_of = _midi_files_of(refs, progress)
+    pieces, skipped = [], []
+    for ref in tqdm(refs, desc=desc, unit="file", disable=None if progress else True):
+        files = midi_of[ref.path]
+        if isinstance(files, str):
+            skipped.append((str(ref.path), files))
+            continue
+        if files[0] != ref.path:
+            skipped.extend(conversion_failures(ref.path))
+        for work, midi in enumerate(files):
+            suffix = f"#{work}" if len(files) > 1 else ""
+            name, key = str(ref.path) + suffix, (ref.key or str(ref.path)) + suffix
+            try:
+                entry = read_file(midi)
+            except SonatinaError as exc:
+                skipped.append((name, str(exc)))
+                continue
+            except Exception as exc:  # a file the reader chokes on must not stop a long run
+                skipped.append((name, f"could not be {verb} ({type(exc).__name__}: {exc})"))
+                continue
+            piece = make_piece(key, ref.genre, ref.split or split_of(key), entry)
+            if piece.notes < MIN_NOTES:
+                skipped.append((name, f"has fewer than {MIN_NOTES} notes"))
+                continue
+            pieces.append(piece)
+    if not pieces:
+        raise EmptyDatasetError(f"None of the {len(refs)} files could be used ({len(skipped)} unreadable or empty).")
+    return pieces, skipped
+
+
 def build_dataset(refs: list[PieceRef], tokenizer_settings: dict, progress: bool = True) -> Dataset:
     """Read, prepare and tokenize every piece; unreadable ones are skipped and listed."""
     tokenizer = build_tokenizer(tokenizer_settings)
     settings_key = hashlib.sha1(json.dumps(tokenizer_settings, sort_keys=True).encode()).hexdigest()[:12]
     cache = cache_dir("tokens", settings_key)
-    midi_of = _midi_files_of(refs, progress)
-    dataset = Dataset([])
-    for ref in tqdm(refs, desc="tokenizing", unit="file", disable=None if progress else True):
-        files = midi_of[ref.path]
-        if isinstance(files, str):
-            dataset.skipped.append((str(ref.path), files))
-            continue
-        if files[0] != ref.path:
-            dataset.skipped.extend(conversion_failures(ref.path))
-        for work, midi in enumerate(files):
-            suffix = f"#{work}" if len(files) > 1 else ""
-            name, key = str(ref.path) + suffix, (ref.key or str(ref.path)) + suffix
-            try:
-                entry = _tokenize_file(midi, cache, tokenizer)
-            except SonatinaError as exc:
-                dataset.skipped.append((name, str(exc)))
-                continue
-            except Exception as exc:  # a file MidiTok chokes on must not stop a long run
-                dataset.skipped.append((name, f"could not be tokenized ({type(exc).__name__}: {exc})"))
-                continue
-            if int(entry["notes"]) < MIN_NOTES:
-                dataset.skipped.append((name, f"has fewer than {MIN_NOTES} notes"))
-                continue
-            dataset.pieces.append(TokenizedPiece(
-                key, ref.genre, ref.split or split_of(key), entry["ids"].astype(np.int32), str(entry["mode"]),
-                int(entry["tonic"]), float(entry["tempo"]), int(entry["notes"])))
-    if not dataset.pieces:
-        raise EmptyDatasetError(
-            f"None of the {len(refs)} files could be used ({len(dataset.skipped)} unreadable or empty)."
-        )
-    return dataset
+
+    def piece(key, genre, split, entry):
+        return TokenizedPiece(key, genre, split, entry["ids"].astype(np.int32), str(entry["mode"]),
+                              int(entry["tonic"]), float(entry["tempo"]), int(entry["notes"]))
+
+    pieces, skipped = read_pieces(refs, lambda midi: _tokenize_file(midi, cache, tokenizer), piece,
+                                  progress, desc="tokenizing", verb="tokenized")
+    return Dataset(pieces, skipped)
 
 
 def ensure_validation(dataset: Dataset) -> list[str]:

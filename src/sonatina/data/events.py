@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from symusic import Note, Score, Tempo, Track
-from tqdm import tqdm
 
 from sonatina.data.corpus import PieceRef
 from sonatina.data.corpus.cache import cache_dir, file_digest
-from sonatina.data.corpus.reading import conversion_failures, read_midi
-from sonatina.data.dataset import MIN_NOTES, _midi_files_of, split_of
+from sonatina.data.corpus.reading import read_midi
+from sonatina.data.dataset import read_pieces
 from sonatina.data.tokens import prepare_score
-from sonatina.errors import EmptyDatasetError, SonatinaError
+from sonatina.errors import EmptyDatasetError
 from sonatina.music.pitches import PITCH_CLASS_NAMES
 
 GRID = 8  # time steps per beat (REMI's finest position resolution here)
@@ -111,35 +110,14 @@ def _read_notes(midi, cache) -> dict:
 def build_note_dataset(refs: list[PieceRef], progress: bool = True) -> NoteDataset:
     """Read and prepare every piece as notes (cached by content); splits as build_dataset's."""
     cache = cache_dir("notes", CACHE_VERSION)
-    midi_of = _midi_files_of(refs, progress)
-    dataset = NoteDataset([])
-    for ref in tqdm(refs, desc="reading notes", unit="file", disable=None if progress else True):
-        files = midi_of[ref.path]
-        if isinstance(files, str):
-            dataset.skipped.append((str(ref.path), files))
-            continue
-        if files[0] != ref.path:
-            dataset.skipped.extend(conversion_failures(ref.path))
-        for work, midi in enumerate(files):
-            suffix = f"#{work}" if len(files) > 1 else ""
-            name, key = str(ref.path) + suffix, (ref.key or str(ref.path)) + suffix
-            try:
-                entry = _read_notes(midi, cache)
-            except SonatinaError as exc:
-                dataset.skipped.append((name, str(exc)))
-                continue
-            except Exception as exc:  # one odd file must not stop a long run
-                dataset.skipped.append((name, f"could not be read ({type(exc).__name__}: {exc})"))
-                continue
-            if len(entry["pitch"]) < MIN_NOTES:
-                dataset.skipped.append((name, f"has fewer than {MIN_NOTES} notes"))
-                continue
-            dataset.pieces.append(NotePiece(
-                key, ref.genre, ref.split or split_of(key), entry["onset"], entry["duration"], entry["pitch"],
-                entry["velocity"], str(entry["mode"]), int(entry["tonic"]), float(entry["tempo"])))
-    if not dataset.pieces:
-        raise EmptyDatasetError(f"None of the {len(refs)} files could be used ({len(dataset.skipped)} unreadable or empty).")
-    return dataset
+
+    def piece(key, genre, split, entry):
+        return NotePiece(key, genre, split, entry["onset"], entry["duration"], entry["pitch"], entry["velocity"],
+                         str(entry["mode"]), int(entry["tonic"]), float(entry["tempo"]))
+
+    pieces, skipped = read_pieces(refs, lambda midi: _read_notes(midi, cache), piece, progress,
+                                  desc="reading notes", verb="read")
+    return NoteDataset(pieces, skipped)
 
 
 def ensure_note_validation(dataset: NoteDataset) -> None:
