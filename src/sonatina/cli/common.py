@@ -85,6 +85,17 @@ def piece_outputs(command):
                         help="Also render audio beside each MIDI.")(command)
 
 
+def source_piece_options(spec):
+    """What every command that turns one SOURCE piece into new pieces takes: SOURCE, the spec's
+    options, --audio/--out and --json, with a user's error said in one sentence."""
+    def decorate(command):
+        for option in (user_errors, json_option, piece_outputs, request_options(spec),
+                       click.argument("source", type=click.Path(dir_okay=False))):
+            command = option(command)
+        return command
+    return decorate
+
+
 def write_pieces(pieces, outputs: list[tuple[Path, Path | None]]) -> list[dict]:
     """Write each piece's MIDI, and its audio where asked; one JSON-ready summary per piece."""
     files = []

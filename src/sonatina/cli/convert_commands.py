@@ -7,17 +7,12 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import (emit, json_option, output_paths, piece_outputs, request_options, user_errors,
-                                 write_pieces)
+from sonatina.cli.common import emit, json_option, output_paths, source_piece_options, user_errors, write_pieces
 from sonatina.request import ConvertRequest
 
 
 @click.command()
-@click.argument("source", type=click.Path(dir_okay=False))
-@request_options(ConvertRequest)
-@piece_outputs
-@json_option
-@user_errors
+@source_piece_options(ConvertRequest)
 def convert(source, audio, out, as_json, **options):
     """Play SOURCE (MIDI, MusicXML, ABC or a recording) in another genre: its melody, bars and harmony
     kept, its accompaniment, bass and drums made anew by the models."""

@@ -7,28 +7,19 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import emit, json_option, output_paths, piece_outputs, request_options, user_errors, write_pieces
+from sonatina.cli.common import emit, json_option, output_paths, source_piece_options, user_errors, write_pieces
 from sonatina.request import ExtendRequest, RegenerateRequest
 
 
 @click.command()
-@click.argument("source", type=click.Path(dir_okay=False))
-@request_options(RegenerateRequest)
-@piece_outputs
-@json_option
-@user_errors
+@source_piece_options(RegenerateRequest)
 def regenerate(source, audio, out, as_json, **options):
     """Write one passage of SOURCE anew (--bars 9-12 or --seconds 20-30), keeping every other note
     exactly: the new passage continues what comes before it and is chosen, among --candidates
     samples, for how well it leads into what comes after."""
     from sonatina import api
 
-    RegenerateRequest.validate(options)  # one sentence for a bad option before anything is read
-    outputs = output_paths(Path(out), audio, 1, source)
-    started = time.monotonic()
-    piece = api.regenerate(source, **options)
-    elapsed = time.monotonic() - started
-    files = write_pieces([piece], outputs)
+    piece, files, elapsed = _edit(api.regenerate, RegenerateRequest, source, audio, out, options)
     s = piece.settings
     where = f"bars {s['bars'][0]}-{s['bars'][1]}" if "bars" in s else f"{s['passage_seconds'][0]:g}-{s['passage_seconds'][1]:g} s"
     emit({"files": files, "regenerate_seconds": round(elapsed, 3)}, as_json,
@@ -38,25 +29,27 @@ def regenerate(source, audio, out, as_json, **options):
 
 
 @click.command()
-@click.argument("source", type=click.Path(dir_okay=False))
-@request_options(ExtendRequest)
-@piece_outputs
-@json_option
-@user_errors
+@source_piece_options(ExtendRequest)
 def extend(source, audio, out, as_json, **options):
     """Add --seconds of music at the end (or --at start) of SOURCE in its style, its notes kept."""
     from sonatina import api
 
-    ExtendRequest.validate(options)
-    outputs = output_paths(Path(out), audio, 1, source)
-    started = time.monotonic()
-    piece = api.extend(source, **options)
-    elapsed = time.monotonic() - started
-    files = write_pieces([piece], outputs)
+    piece, files, elapsed = _edit(api.extend, ExtendRequest, source, audio, out, options)
     s = piece.settings
     emit({"files": files, "extend_seconds": round(elapsed, 3)}, as_json,
          f"Wrote {Path(files[0]['midi']).name}: {Path(source).name} with {s['bars_added']:g} bars added at the "
          f"{s['at']} as {s['genre']} ({s['new_notes']} new notes, seed {piece.seed}); now {piece.duration_s:.1f} s.")
+
+
+def _edit(edit, spec, source, audio, out, options):
+    """SOURCE edited by `edit` (an api function) and written: the piece, its files and the
+    seconds the edit took. A bad option is one sentence before anything is read."""
+    spec.validate(options)
+    outputs = output_paths(Path(out), audio, 1, source)
+    started = time.monotonic()
+    piece = edit(source, **options)
+    elapsed = time.monotonic() - started
+    return piece, write_pieces([piece], outputs), elapsed
 
 
 @click.command("export")
