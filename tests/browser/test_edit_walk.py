@@ -3,8 +3,10 @@
 Against the real server (`sonatina serve`, in-process worker): generate a piece, see its score
 (Verovio's engraving in the page), choose bars 2-3 by clicking the score, Regenerate them, land on
 the new version with both versions listed, swap between them in the one player without leaving
-the page (A/B, the moment kept), and download the MusicXML. Screenshots of the score view and the
-version history are written to the test's folder (and copied to $SONATINA_SHOTS when set).
+the page (A/B, the moment kept) with the score view showing the version that plays, see the song
+listed once on the dashboard with its two versions, and download the MusicXML. Screenshots of the
+score view, the version history and the dashboard are written to the test's folder (and copied to
+$SONATINA_SHOTS when set).
 """
 
 import os
@@ -76,9 +78,23 @@ def test_edit_walk(page, studio, tmp_path):
     assert page.evaluate("window.__samePage") is True  # no reload
     assert page.get_attribute("#ab-switch", "data-side") == "v1"
     assert page.text_content("#ab-playing").strip() == "Playing version 1."
+    # ... and the score view shows v1's score, saying the bars chosen there still go to v2
+    v1_score = page.get_attribute("#ab-v1", "data-score")
+    page.wait_for_selector(f"#score-view[data-state='ready'][data-src='{v1_score}']")
+    assert page.get_attribute("#score-view", "data-own") == "0"
+    assert page.text_content("#score-version").strip() == "v1"
+    assert page.is_visible("#score-other") and "v1" in page.text_content("#score-other")
+    assert page.locator("#score-view g.measure.selected").count() == 0
+    page.locator("#score-section").screenshot(path=str(tmp_path / "score-view-v1.png"))
+    chosen = (page.input_value("#bars-first"), page.input_value("#bars-last"))
+    page.locator("#score-view g.measure").nth(0).click(force=True)  # v1's bar is not v2's: nothing chosen
+    page.locator("#score-view g.measure").nth(1).click(force=True, modifiers=["Shift"])
+    assert (page.input_value("#bars-first"), page.input_value("#bars-last")) == chosen
     page.click("#ab-v2")
     page.wait_for_function(f"() => document.querySelector('#player').dataset.midiUrl === '{v2_url}'")
     page.wait_for_function("() => window.sonatinaPlayer.state === 'ready' && window.sonatinaPlayer.playing")
+    page.wait_for_selector("#score-view[data-state='ready'][data-own='1']")
+    assert page.text_content("#score-version").strip() == "v2" and not page.is_visible("#score-other")
     assert page.evaluate("window.__samePage") is True
     page.click("#player-play")
 
@@ -92,8 +108,16 @@ def test_edit_walk(page, studio, tmp_path):
     download = info.value
     assert download.suggested_filename.endswith(".musicxml")
     assert open(download.path(), "rb").read(200).startswith(b"<?xml")
+    # The dashboard lists the song once: its latest version, "2 versions".
+    v2_page = page.url
+    page.click("#nav-dashboard")
+    items = page.locator("[data-testid=song-item]")
+    assert items.count() == 1 and items.first.get_attribute("data-versions") == "2"
+    assert v2_page.endswith("/songs/" + items.first.get_attribute("data-song-id"))
+    assert page.text_content("[data-testid=song-versions]").strip() == "2 versions"
+    page.locator("#song-list").screenshot(path=str(tmp_path / "dashboard.png"))
     assert page.js_errors == []
     shots = os.environ.get("SONATINA_SHOTS")
     if shots:
-        for name in ("score-view.png", "version-history.png", "song-page.png"):
+        for name in ("score-view.png", "version-history.png", "song-page.png", "score-view-v1.png", "dashboard.png"):
             shutil.copy(tmp_path / name, os.path.join(shots, name))

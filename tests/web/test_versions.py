@@ -141,7 +141,20 @@ def test_each_version_in_the_switch_names_its_own_score(auth, make_song, client)
     assert all(float(spb) > 0 for _v, _src, spb, _own in links)
     assert f'data-src="/songs/{v2}/score.svg"' in page  # the view starts on the page's own version
     assert 'id="score-other"' in page and 'data-testid="score-version">v2<' in page
+    # an edit's settings have no scale strength: no row with a unit and no number
+    assert not re.search(r'data-setting="scale_strength">\s*nats', page)
     assert client.get(f"/songs/{first}/score.svg").mimetype == "image/svg+xml"
     # a song with one version has no switch and no note
     lone = client.get(f"/songs/{make_song(seed='9')}").get_data(as_text=True)
     assert "data-score=" not in lone and 'id="score-other"' not in lone
+
+
+def test_renaming_a_version_renames_the_song(auth, make_song, client):
+    auth.signup()
+    first = make_song()
+    v2 = regenerate(auth, first)
+    other = make_song(seed="8")
+    assert auth.post(f"/songs/{first}/rename", {"title": "Night  walk"}).status_code == 302
+    assert {_song(client, i)["title"] for i in (first, v2)} == {"Night walk"}
+    assert _song(client, other)["title"] != "Night walk"  # another song keeps its title
+    assert "Night walk" in next(i["html"] for i in _dashboard_items(client) if i["id"] == v2)

@@ -471,7 +471,8 @@ def rename(song: Song, title: str) -> None:
         raise BadInputError("The title cannot be empty.")
     if len(title) > TITLE_MAX:
         raise BadInputError(f"The title is longer than {TITLE_MAX} characters.")
-    song.title = title
+    for version in versions(song):  # the versions are one song: the library lists it under one title
+        version.title = title
     db.session.commit()
 
 

@@ -139,7 +139,8 @@ CONVERT_NUMBERS = ("strength", "melody_track", "tempo", "temperature", "seed", "
 
 def _fill_convert_choices(form: ConvertForm, available: list[dict]) -> None:
     own, _total = songs.song_page(current_user.id, 1, 200)
-    form.song_id.choices = [("", "Upload a file instead")] + [(str(s.id), s.title) for s in own]
+    form.song_id.choices = [("", "Upload a file instead")] + [  # a song's versions share its title: name them
+        (str(s.id), s.title + (f" · v{s.version}" if (s.version or 1) > 1 else "")) for s in own]
     form.to.choices = [(g, g.title()) for g in ConvertRequest["to"].choices]
     form.model.choices = [(m["name"], m["name"]) for m in available]
     form.keep.choices = [(k, {"melody": "The melody", "melody+bass": "The melody and the bass"}.get(k, k))
