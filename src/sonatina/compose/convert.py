@@ -19,16 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
-from threadpoolctl import threadpool_limits
 
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, token_pitches, Grammar, SamplingConfig, _softmax, apply_temperature,
-                                     apply_top_k, apply_top_p, finish_ending)
+                                     apply_top_k, apply_top_p, draw, finish_ending)
 from sonatina.data.dataset import mode_index
 from sonatina.data.tokens import BEATS_PER_BAR, decode, encode
 from sonatina.errors import BadInputError, UnknownOptionError
 from sonatina.music.chords import estimate_chords
 from sonatina.music.instruments import resolve_instrument
 from sonatina.music.keys import estimate_key, key_name, parse_key, shift_to
+from sonatina.model.stepper import one_blas_thread
 from sonatina.model.table_stepper import TableStepper
 from sonatina.music.melody import extract_bass, extract_melody
 
@@ -202,11 +202,12 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             scores[written] = -np.inf  # a new note is not doubled at its onset
         # if no new note fits here (e.g. a melody below the voice's range), time moves on even
         # where the grammar's taste (no silent opening beat, no two empty bars) would not
-        if not np.isfinite(scores).any():
+        if scores.max() == -np.inf:  # nothing finite (no score is +inf or NaN)
             scores = np.where(time_ok, last[0], -np.inf)
-        scores = apply_top_p(apply_top_k(apply_temperature(scores[None], sampling.temperature),
-                                         sampling.top_k), sampling.top_p)
-        token = _draw(rng, _softmax(scores)[0])
+        scores = scores[None]
+        if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
+            scores = apply_temperature(scores, sampling.temperature)
+        token = draw(rng, _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))[0])
         if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
             break  # time has reached the end and every kept note is written
         if is_pitch[token]:
@@ -219,11 +220,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     return np.asarray(out, dtype=np.int64)
 
 
-def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
-    """rng.choice(len(p), p=p), drawn the same way from the same stream, without its checks."""
-    cdf = p.astype(np.float64).cumsum()
-    cdf /= cdf[-1]
-    return int(cdf.searchsorted(rng.random(), side="right"))
+_draw = draw  # the name tests/test_convert_speed.py knows
 
 
 def source_frame(tokenizer, score: Score, melody: list[Note], shift: int) -> SourceFrame:
@@ -400,7 +397,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             voice_writer = next((g for g in voice.writes_as if g in model.genres), writer)
             # one BLAS thread: a step is a one-row matrix product, and OpenBLAS's threads spinning
             # for it on two busy cores cost more than they give (as compose/regenerate.py measured)
-            with threadpool_limits(1):
+            with one_blas_thread():
                 ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
                                    frame, forced, voice, sampling, seed * 31 + index)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
@@ -417,7 +414,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             out.tracks.append(_part("Kept", "acoustic grand piano", bass + unchanged))
         out.tracks.extend(p for p in parts if len(p.notes))
         if drum_model is not None and frame_rules.drums in drum_model.styles:
-            with threadpool_limits(1):
+            with one_blas_thread():
                 out.tracks.append(drum_model.track(frame_rules.drums, bars, TPQ, seed=seed))
         for part in out.tracks:  # nothing starts after the source's end; the last notes are held to it
             sounding = [n for n in part.notes if n.time < end_tick]

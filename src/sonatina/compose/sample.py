@@ -16,7 +16,7 @@ import numpy as np
 
 from sonatina.data.tokens import BEATS_PER_BAR, Vocabulary
 from sonatina.errors import SonatinaError
-from sonatina.model.stepper import NumpyStepper
+from sonatina.model.stepper import NumpyStepper, one_blas_thread
 
 MIN_LAST_NOTE_BEATS = 0.5  # no note starts closer than this to the end
 
@@ -62,8 +62,19 @@ def apply_top_p(logits: np.ndarray, p: float | None) -> np.ndarray:
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    z = np.subtract(logits, logits.max(axis=-1, keepdims=True))
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def draw(rng: np.random.Generator, p: np.ndarray) -> int:
+    """rng.choice(len(p), p=p), drawn the same way from the same stream (one uniform number
+    against the normalised cumulative sum in float64), without its checks of p: those cost
+    more than the draw, and p here is always a softmax."""
+    cdf = np.cumsum(p, dtype=np.float64)
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
 
 
 class Grammar:
@@ -78,6 +89,7 @@ class Grammar:
         self.empty_bars = np.zeros(batch, dtype=int)
         kinds = vocab.kind
         self.by_kind = {k: kinds == k for k in ("Bar", "Position", "Pitch", "Velocity", "Duration")}
+        self._masks: dict[tuple, np.ndarray] = {}  # a row's mask by the few facts it depends on
 
     def beats(self, row: int | slice = slice(None)):
         ppb = self.v.positions_per_beat
@@ -93,25 +105,37 @@ class Grammar:
         return float(self.beats(row))
 
     def mask(self) -> np.ndarray:
-        """[B, V] True where a token is allowed next."""
-        B, allowed = len(self.prev), np.zeros((len(self.prev), self.v.size), dtype=bool)
-        for row in range(B):
-            prev = self.prev[row]
-            if prev == "Pitch":
-                allowed[row] = self.by_kind["Velocity"]
-            elif prev == "Velocity":
-                allowed[row] = self.by_kind["Duration"]
-            elif prev == "BOS":
-                allowed[row] = self.by_kind["Bar"]
-            else:
-                allowed[row] = self.by_kind["Position"] & (self.v.position_of > self.pos[row])
-                opening = self.bar[row] == 0 and self.notes_in_bar[row] == 0
-                if opening:  # a piece starts sounding within its first beat, not after a silence
-                    allowed[row] &= self.v.position_of < self.v.positions_per_beat
-                if prev != "Bar":
-                    allowed[row] |= self.by_kind["Pitch"]
-                if not opening and not (self.notes_in_bar[row] == 0 and self.empty_bars[row] >= 1):
-                    allowed[row] |= self.by_kind["Bar"]
+        """[B, V] True where a token is allowed next (a new array: callers may change it)."""
+        return np.stack([self._row_mask(row) for row in range(len(self.prev))])
+
+    def _row_mask(self, row: int) -> np.ndarray:
+        prev = self.prev[row]
+        if prev in ("Pitch", "Velocity", "BOS"):
+            key = (prev,)
+        else:  # what decides the rest: how far the bar has got, a silent opening, an empty bar before
+            opening = self.bar[row] == 0 and self.notes_in_bar[row] == 0
+            key = (prev == "Bar", int(self.pos[row]), bool(opening),
+                   not opening and not (self.notes_in_bar[row] == 0 and self.empty_bars[row] >= 1))
+        allowed = self._masks.get(key)
+        if allowed is None:
+            allowed = self._masks[key] = self._build_mask(key)
+        return allowed
+
+    def _build_mask(self, key: tuple) -> np.ndarray:
+        if key == ("Pitch",):
+            return self.by_kind["Velocity"]
+        if key == ("Velocity",):
+            return self.by_kind["Duration"]
+        if key == ("BOS",):
+            return self.by_kind["Bar"]
+        after_bar, pos, opening, may_end_bar = key
+        allowed = self.by_kind["Position"] & (self.v.position_of > pos)
+        if opening:  # a piece starts sounding within its first beat, not after a silence
+            allowed &= self.v.position_of < self.v.positions_per_beat
+        if not after_bar:
+            allowed |= self.by_kind["Pitch"]
+        if may_end_bar:  # not in the silent opening, nor a second empty bar in a row
+            allowed |= self.by_kind["Bar"]
         return allowed
 
     def advance(self, row: int, token: int) -> None:
@@ -152,34 +176,36 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
     if grammar.beats(0) >= target_beats - MIN_LAST_NOTE_BEATS:
         raise SonatinaError("The primer is already as long as the requested piece; ask for more seconds.")
     genres, modes = np.full(B, genre), np.asarray(modes)
-    last, state = stepper.prime(np.tile(prefix, (B, 1)), genres, modes)  # BOS and the primer in one pass
-    out = [list(prefix[1:]) for _ in range(B)]
-    done = np.zeros(B, dtype=bool)
-    end_beat = target_beats - MIN_LAST_NOTE_BEATS
-    max_steps = int(target_beats * 80) + 64  # far above any real density; guards an endless loop
-    for step in range(max_steps):
-        scores = np.where(grammar.mask(), last, -np.inf)
-        for processor in processors:
-            scores = processor(scores)
-        scores = apply_top_p(apply_top_k(apply_temperature(scores, sampling.temperature), sampling.top_k),
-                             sampling.top_p)
-        probs = _softmax(scores)
-        nxt = np.full(B, vocab.pad, dtype=np.int64)
-        for row in np.flatnonzero(~done):
-            token = int(rngs[row].choice(vocab.size, p=probs[row]))
-            if vocab.kind[token] in ("Bar", "Position") and grammar.time_after(row, token) >= end_beat:
-                done[row] = True  # time has reached the end: this sequence is complete
-                continue
-            grammar.advance(row, token)
+    is_time = np.isin(vocab.kind, ("Bar", "Position"))
+    with one_blas_thread():
+        last, state = stepper.prime(np.tile(prefix, (B, 1)), genres, modes)  # BOS and the primer in one pass
+        out = [list(prefix[1:]) for _ in range(B)]
+        done = np.zeros(B, dtype=bool)
+        end_beat = target_beats - MIN_LAST_NOTE_BEATS
+        max_steps = int(target_beats * 80) + 64  # far above any real density; guards an endless loop
+        for step in range(max_steps):
+            scores = np.where(grammar.mask(), last, -np.inf)
             for processor in processors:
-                processor.advance(row, token)
-            out[row].append(token)
-            nxt[row] = token
-        if done.all():
-            break
-        if progress and step % 64 == 0:
-            progress(min(1.0, float(grammar.beats().min()) / target_beats))
-        last, state = stepper.step(nxt, genres, modes, state)
+                scores = processor(scores)
+            if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
+                scores = apply_temperature(scores, sampling.temperature)
+            probs = _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))
+            nxt = np.full(B, vocab.pad, dtype=np.int64)
+            for row in np.flatnonzero(~done):
+                token = draw(rngs[row], probs[row])
+                if is_time[token] and grammar.time_after(row, token) >= end_beat:
+                    done[row] = True  # time has reached the end: this sequence is complete
+                    continue
+                grammar.advance(row, token)
+                for processor in processors:
+                    processor.advance(row, token)
+                out[row].append(token)
+                nxt[row] = token
+            if done.all():
+                break
+            if progress and step % 64 == 0:
+                progress(min(1.0, float(grammar.beats().min()) / target_beats))
+            last, state = stepper.step(nxt, genres, modes, state)
     return [np.asarray(seq, dtype=np.int64) for seq in out]
 
 

@@ -36,6 +36,7 @@ class TableStepper:
         self.first_hh = half(w_hh)
         self.deeper = [(half(np.vstack([w_ih, w_hh])), half(b)) for w_ih, w_hh, b in stepper.layers[1:]]
         self.head_w, self.head_b = stepper.head_w, stepper.head_b
+        self._inputs: dict[tuple[int, int, int], np.ndarray] = {}  # see _first_input
 
     def initial_state(self, batch: int) -> State:
         return self.base.initial_state(batch)
@@ -46,18 +47,33 @@ class TableStepper:
     def _cell(self, gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         H = self.hidden
         t = np.tanh(gates)
-        ifo = 0.5 * t + 0.5  # the sigmoid gates (their pre-activations were halved)
+        ifo = np.multiply(t, 0.5, out=gates)  # the sigmoid gates (their pre-activations were halved)
+        ifo += 0.5
         c = ifo[..., H:2 * H] * c + ifo[..., :H] * t[..., 2 * H:3 * H]
         return ifo[..., 3 * H:] * np.tanh(c), c
+
+    def _first_input(self, token: int, genre: int, mode: int) -> np.ndarray:
+        """token_in + genre_in + mode_in of one row [1, 4H], summed as step sums it, kept once met."""
+        key = (token, genre, mode)
+        summed = self._inputs.get(key)
+        if summed is None:
+            summed = self._inputs[key] = self.token_in[[token]] + self.genre_in[[genre]] + self.mode_in[[mode]]
+        return summed
 
     def step(self, tokens, genre, mode, state: State) -> tuple[np.ndarray, State]:
         """tokens, genre, mode: int arrays [B] -> logits [B, V], new state (as NumpyStepper.step)."""
         h, c = state[0]
-        h, c = self._cell(self.token_in[tokens] + self.genre_in[genre] + self.mode_in[mode] + h @ self.first_hh, c)
+        if len(tokens) == 1:
+            first = self._first_input(int(tokens[0]), int(genre[0]), int(mode[0]))
+        else:
+            first = self.token_in[tokens] + self.genre_in[genre] + self.mode_in[mode]
+        h, c = self._cell(first + h @ self.first_hh, c)
         new_state = [(h, c)]
         x = h
         for (w, b), (h, c) in zip(self.deeper, state[1:]):
-            h, c = self._cell(np.concatenate([x, h], axis=-1) @ w + b, c)
+            gates = np.concatenate([x, h], axis=-1) @ w
+            gates += b
+            h, c = self._cell(gates, c)
             new_state.append((h, c))
             x = h
         return x @ self.head_w + self.head_b, new_state
