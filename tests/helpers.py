@@ -9,6 +9,7 @@ on sys.path themselves. Flask test-client helpers (CSRF, AuthActions) stay in we
 - ``HttpUser``: a user signed up through the real form over HTTP, with its own cookies
 - ``serve_player_page``: the player partial alone on a tiny Flask server (no studio back end)
 - ``CHROMIUM_ARGS``: how the browser tests and the player benchmark start headless Chromium
+- ``upgrade_with_two_songs``: a studio database made at an old migration, with rows, upgraded to head
 """
 
 from __future__ import annotations
@@ -199,3 +200,33 @@ def serve_player_page(midi: bytes, song):
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{httpd.server_port}", httpd
+
+
+def upgrade_with_two_songs(url: str, revision: str):
+    """The studio database at `url` migrated to `revision`, given user 1 ('ada'), done job 'j1' and
+    songs 1 and 2 of that job, then upgraded to head; returns its engine (dispose it when done), for
+    a test of what the later migrations kept and added."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from sonatina.web.database import MIGRATIONS_DIR, make_engine
+
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        connection.execute(text("insert into users (id, username, email, password_hash, bio, session_version, "
+                                "created_at) values (1, 'ada', 'a@example.com', 'x', '', 1, CURRENT_TIMESTAMP)"))
+        connection.execute(text("insert into jobs (id, owner_id, status, progress, params, created_at) "
+                                "values ('j1', 1, 'done', 1, '{}', CURRENT_TIMESTAMP)"))
+        for song_id in (1, 2):
+            connection.execute(text(
+                "insert into songs (id, owner_id, job_id, title, model, duration_s, seed, settings, midi_file, "
+                f"created_at) values ({song_id}, 1, 'j1', 't', 'default', 1, 1, '{{}}', 'm.mid', CURRENT_TIMESTAMP)"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return engine

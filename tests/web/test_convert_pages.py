@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from symusic import Note, Score, Tempo, Track
 
-from helpers import PASSWORD
+from helpers import PASSWORD, upgrade_with_two_songs
 from webhelpers import csrf_token, generate
 
 
@@ -254,29 +254,9 @@ def test_openapi_documents_convert_from_the_request_spec(client):
 def _upgrade_keeps_rows_and_adds_conversions(url: str) -> None:
     """A database made at 0001 with a song of a job: 0002 adds the columns and loses nothing
     (SQLite's table rebuild would have nulled songs.job_id through ON DELETE SET NULL)."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from sonatina.web.database import MIGRATIONS_DIR, make_engine
-
-    engine = make_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.execute(text("insert into users (id, username, email, password_hash, bio, session_version, "
-                                "created_at) values (1, 'ada', 'a@example.com', 'x', '', 1, CURRENT_TIMESTAMP)"))
-        connection.execute(text("insert into jobs (id, owner_id, status, progress, params, created_at) "
-                                "values ('j1', 1, 'done', 1, '{}', CURRENT_TIMESTAMP)"))
-        for song_id in (1, 2):
-            connection.execute(text(
-                "insert into songs (id, owner_id, job_id, title, model, duration_s, seed, settings, midi_file, "
-                f"created_at) values ({song_id}, 1, 'j1', 't', 'default', 1, 1, '{{}}', 'm.mid', CURRENT_TIMESTAMP)"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = upgrade_with_two_songs(url, "0001")
     with engine.begin() as connection:
         assert connection.execute(text("select kind from jobs")).scalar() == "generate"
         connection.execute(text("update songs set source_song_id = 1, source_name = 't' where id = 2"))
