@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from webhelpers import PASSWORD, csrf_token, png_bytes
+from webhelpers import PASSWORD, csrf_token, login, png_bytes
 from sonatina.web.extensions import db
 from sonatina.web.models import Song, User
 
@@ -77,8 +77,7 @@ def test_login_logout_and_login_required(client, auth):
     assert client.get("/dashboard").status_code == 200
     # Login by email works too, and ?next= only follows same-site paths.
     auth.logout()
-    data = {"csrf_token": csrf_token(client), "username": "ada@example.com", "password": PASSWORD}
-    response = client.post("/login?next=//evil.example/x", data=data)
+    response = login(client, "ada@example.com", query="next=//evil.example/x")
     assert response.headers["Location"] == "/dashboard"
 
 

@@ -15,12 +15,7 @@ from pathlib import Path
 import pytest
 
 from sonatina.web import create_app, security
-from webhelpers import PASSWORD, AuthActions, csrf_token
-
-
-def login(client, username="ada", password=PASSWORD, addr="127.0.0.1", query=None):
-    data = {"csrf_token": csrf_token(client), "username": username, "password": password}
-    return client.post("/login", data=data, query_string=query, environ_base={"REMOTE_ADDR": addr})
+from webhelpers import PASSWORD, AuthActions, csrf_token, login
 
 
 # ---------------------------------------------------------------- 3. open redirect
@@ -41,8 +36,7 @@ def test_next_never_leaves_the_site(client, auth):
 def test_next_with_an_encoded_tab_as_reported(client, auth):
     auth.signup()
     auth.logout()
-    data = {"csrf_token": csrf_token(client), "username": "ada", "password": PASSWORD}
-    response = client.post("/login?next=/%09/evil.example", data=data)
+    response = login(client, query="next=/%09/evil.example")
     assert response.headers["Location"] == "/dashboard"
 
 

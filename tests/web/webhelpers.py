@@ -54,6 +54,13 @@ class AuthActions:
         return self.client.post(url, data=data, **kwargs)
 
 
+def login(client, username="ada", password=PASSWORD, addr="127.0.0.1", query=None):
+    """POST the login form from address `addr`; `query` is the URL's query (a dict, or a string
+    sent as written, e.g. "next=/%09/evil.example")."""
+    data = {"csrf_token": csrf_token(client), "username": username, "password": password}
+    return client.post("/login", data=data, query_string=query, environ_base={"REMOTE_ADDR": addr})
+
+
 def generate(auth: AuthActions, model_name: str, **fields):
     data = {"model": model_name, "seconds": "8", "temperature": "1.0", "variations": "1", "seed": "7", **fields}
     return auth.post("/studio/generate", data, content_type="multipart/form-data", follow_redirects=False)
