@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sonatina.cli.core_commands import generate as generate_command
 from sonatina.request import GenerationRequest
-from webhelpers import generate
+from webhelpers import assert_input_takes_spec_bounds, generate, generate_schema
 from test_api import token_for
 
 
@@ -36,11 +36,8 @@ def test_cli_form_and_api_refuse_the_same_value_with_the_same_sentence(client, a
 
 def test_form_bounds_are_the_specs(client, auth):
     auth.signup()
-    html = client.get("/studio/generate").get_data(as_text=True)
-    seconds = re.search(r'<input[^>]*id="seconds"[^>]*>', html).group(0)
-    spec = GenerationRequest["seconds"]
-    assert f'min="{spec.minimum:g}"' in seconds and f'max="{spec.maximum:g}"' in seconds
-    schema = client.get("/api/openapi.json").json["components"]["schemas"]["GenerateRequest"]
+    assert_input_takes_spec_bounds(client, GenerationRequest["seconds"])
+    schema = generate_schema(client)
     assert schema["properties"]["seconds"]["anyOf"][0] == {"type": "number", "minimum": 5, "maximum": 600}
 
 

@@ -79,3 +79,46 @@ def regenerate(auth: AuthActions, song_id: int, bars: str = "2-2", seed: int = 4
     first, last = bars.split("-")
     return job_song(auth, auth.post(f"/songs/{song_id}/regenerate",
                                     {"bars_first": first, "bars_last": last, "seed": str(seed)}))
+
+
+def generate_page_match(client, pattern: str) -> str:
+    """What `pattern` (a regular expression, `.` taking newlines too) finds on the generate page."""
+    html = client.get("/studio/generate").get_data(as_text=True)
+    return re.search(pattern, html, re.S).group(0)
+
+
+def assert_input_takes_spec_bounds(client, setting) -> None:
+    """The generate page's <input> for a request Setting is bounded by the spec's minimum and maximum."""
+    field = generate_page_match(client, rf'<input[^>]*id="{setting.name}"[^>]*>')
+    assert f'min="{setting.minimum:g}"' in field and f'max="{setting.maximum:g}"' in field
+
+
+def generate_schema(client) -> dict:
+    """GenerateRequest as the API documents it in /api/openapi.json."""
+    return client.get("/api/openapi.json").json["components"]["schemas"]["GenerateRequest"]
+
+
+def form_refusal(auth, model_name: str, **fields) -> str:
+    """The page the generate form answers bad `fields` with (asserted a 400)."""
+    refused = generate(auth, model_name, **fields)
+    assert refused.status_code == 400
+    return refused.get_data(as_text=True)
+
+
+def api_refusal(client, headers: dict, model_name: str, **fields) -> str:
+    """The error POST /api/generate answers bad `fields` with (asserted a 400)."""
+    refused = client.post("/api/generate", headers=headers, json={"model": model_name, **fields})
+    assert refused.status_code == 400
+    return refused.json["error"]
+
+
+def made_song(app, auth, model_name: str, **fields) -> tuple[int, dict]:
+    """The id and stored settings of a song made through the generate form."""
+    from sonatina.web.extensions import db
+    from sonatina.web.models import Song
+
+    made = generate(auth, model_name, **fields)
+    assert made.status_code in (302, 303), made.get_data(as_text=True)[:300]
+    with app.app_context():
+        song = db.session.query(Song).order_by(Song.id.desc()).first()
+        return song.id, song.settings
