@@ -10,15 +10,13 @@ REMI; what a design cannot honour is listed in designs.NOT_HONOURED (and on its 
 
 from __future__ import annotations
 
-import secrets
 from types import SimpleNamespace
 from pathlib import Path
 
 import numpy as np
 from symusic import KeySignature, Score, TimeSignature
 
-from sonatina.compose.pieces import (INFERRED_TEMPO, TICKS_PER_QUARTER, Piece, _choose_key, _sharps, _transpose,
-                                     check_primer_fits)
+from sonatina.compose.pieces import TICKS_PER_QUARTER, Piece, _sharps, _transpose, tempo_seeds_and_keys
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, _softmax, apply_temperature, apply_top_k,
                                      apply_top_p, finish_ending)
 from sonatina.data.corpus import load_score
@@ -39,7 +37,7 @@ def compose_design(model: LoadedModel, *, primer: str | Path | Score | None = No
                    form: str | None = None, repetition: float | None = None, **settings) -> list[Piece]:
     """As compose.pieces.compose, for a seed design (form and repetition are REMI's and ignored)."""
     asked = GenerationRequest.validate({k: settings.get(k) for k in SETTINGS}, only=SETTINGS)
-    seconds, tempo, variations, key = asked["seconds"], asked["tempo"], asked["variations"], asked["key"]
+    seconds, variations, key = asked["seconds"], asked["variations"], asked["key"]
     genre = (asked["genre"] or model.default_genre).lower()
     if genre not in model.genres:
         raise UnknownOptionError(f"Model '{model.name}' knows no genre '{genre}'; it knows {', '.join(model.genres)}.")
@@ -54,14 +52,7 @@ def compose_design(model: LoadedModel, *, primer: str | Path | Score | None = No
         primer_notes = notes_of_score(primer_info.score)
         if not len(primer_notes["pitch"]):
             raise SonatinaError("The primer has no notes Sonatina can continue from.")
-    if tempo is None:
-        tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
-        tempo = float(np.clip(tempo, *INFERRED_TEMPO))
-    if primer_info is not None:
-        check_primer_fits(primer_info.score, seconds, tempo)
-    base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
-    seeds = [(base_seed + i) % (GenerationRequest["seed"].maximum + 1) for i in range(variations)]
-    keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
+    tempo, seeds, keys = tempo_seeds_and_keys(asked, primer_info, stats, target_key)
     target_beats = seconds * tempo / 60.0
     last_onset = int((target_beats - MIN_LAST_NOTE_BEATS) * GRID)  # no note starts later (grid steps)
     rngs = [np.random.default_rng(s) for s in seeds]

@@ -60,7 +60,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
          "form": form, "repetition": repetition, "scale_strength": scale_strength},
         only=("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations",
               "form", "repetition", "scale_strength"))
-    seconds, tempo, variations, key = asked["seconds"], asked["tempo"], asked["variations"], asked["key"]
+    seconds, variations, key = asked["seconds"], asked["variations"], asked["key"]
     genre = None if asked["genre"] is None else asked["genre"].lower()
     primer_ids, primer_info, character = None, None, None
     if primer is not None:
@@ -83,16 +83,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     sampling = SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"])
     target_key = parse_key(key) if key else None
 
-    if tempo is None:
-        tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
-        tempo = float(np.clip(tempo, *INFERRED_TEMPO))
-    if primer_info is not None:
-        check_primer_fits(primer_info.score, seconds, tempo)
-    base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
-
-    seed_room = GenerationRequest["seed"].maximum + 1  # variations' seeds stay valid seeds (to make again)
-    seeds = [(base_seed + i) % seed_room for i in range(variations)]
-    keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
+    tempo, seeds, keys = tempo_seeds_and_keys(asked, primer_info, stats, target_key)
     target_beats = seconds * tempo / 60.0
     form, repetition = structure_defaults(genre, asked["form"], asked["repetition"])
     processors, plan = form_processors(model.vocab, len(seeds), target_beats, form, repetition, genre)
@@ -128,6 +119,23 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     if progress:
         progress(1.0)
     return pieces
+
+
+def tempo_seeds_and_keys(asked: dict, primer_info, stats: dict, target_key) -> tuple[float, list[int], list]:
+    """What every way of composing settles before sampling: the tempo (asked, else the primer's, else
+    the genre's, eased into INFERRED_TEMPO), checked against the primer's length; one seed per
+    variation (from the asked seed, else a random one); and each variation's (tonic, mode)."""
+    tempo = asked["tempo"]
+    if tempo is None:
+        tempo = primer_info.tempo if primer_info else stats.get("tempo", 120.0)
+        tempo = float(np.clip(tempo, *INFERRED_TEMPO))
+    if primer_info is not None:
+        check_primer_fits(primer_info.score, asked["seconds"], tempo)
+    base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
+    seed_room = GenerationRequest["seed"].maximum + 1  # variations' seeds stay valid seeds (to make again)
+    seeds = [(base_seed + i) % seed_room for i in range(asked["variations"])]
+    keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
+    return tempo, seeds, keys
 
 
 def check_primer_fits(primer: Score, seconds: float, tempo: float | None = None) -> None:
