@@ -28,6 +28,7 @@ from sonatina.data.events import EventVocabulary, NoteDataset, chord_events, psd
 from sonatina.errors import SonatinaError
 from sonatina.model.card import write_card
 from sonatina.model.checkpoint import CARD_FILE, FORMAT_VERSION, WEIGHTS_FILE
+from sonatina.model.descent import cosine_rate, descend
 from sonatina.model.designs import (BN_EPS, HEADS, MODELS, DesignConfig, network_for, score_sequences,
                                     windows_before)
 
@@ -207,18 +208,12 @@ def train_design(dataset: NoteDataset, out: Path, design: DesignConfig, config, 
                    disable=None if progress else True, leave=False)
         for _ in bar:
             x, y = (torch.from_numpy(a).to(device) for a in sampler())
-            lr = config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            loss = _loss(model(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            losses.append(loss.item())
+            loss = descend(optimizer, model.parameters(), _loss(model(x), y),
+                           cosine_rate(config.learning_rate, step, total_steps), config.grad_clip)
+            losses.append(loss)
             step += 1
             items_seen += len(y)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}")
             if deadline and time.monotonic() > deadline:
                 stop = True
                 break

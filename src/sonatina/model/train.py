@@ -30,6 +30,7 @@ from sonatina.data.dataset import BatchSampler, Dataset, interleave_by_genre
 from sonatina.errors import SonatinaError
 from sonatina.model.evaluate import held_out_by_genre, likelihood
 from sonatina.model.checkpoint import CARD_FILE, ModelConfig
+from sonatina.model.descent import cosine_rate, descend
 from sonatina.model.lstm import MusicLSTM, save_checkpoint, warm_start
 from sonatina.model.card import write_card
 from sonatina.data.tokens import Vocabulary, build_tokenizer
@@ -173,19 +174,14 @@ def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainC
             x, y, g, m = (torch.from_numpy(a).to(device) for a in sampler())
             if total_steps is None and (step - first_step) % PLAN_EVERY_STEPS == 0:
                 planned = _planned_steps(first_step, step, time.monotonic() - started, budget_s, world)
-            lr = config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / planned, 1.0))))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
             logits, _ = net(x, g, m)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=vocab.pad)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
-            optimizer.step()
-            losses.append(loss.item())
+            loss = descend(optimizer, net.parameters(),
+                           F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=vocab.pad),
+                           cosine_rate(config.learning_rate, step, planned), config.grad_clip)
+            losses.append(loss)
             step += 1
             tokens_seen += int((y != vocab.pad).sum()) * world
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}")
             if deadline and _agree(time.monotonic() > deadline, world):
                 stop = True
                 break
