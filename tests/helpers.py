@@ -10,6 +10,7 @@ on sys.path themselves. Flask test-client helpers (CSRF, AuthActions) stay in we
 - ``serve_player_page``: the player partial alone on a tiny Flask server (no studio back end)
 - ``CHROMIUM_ARGS``: how the browser tests and the player benchmark start headless Chromium
 - ``upgrade_with_two_songs``: a studio database made at an old migration, with rows, upgraded to head
+- ``one_second_per_batch``: training's clock made to tick one simulated second per batch
 """
 
 from __future__ import annotations
@@ -230,3 +231,21 @@ def upgrade_with_two_songs(url: str, revision: str):
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return engine
+
+
+def one_second_per_batch(monkeypatch) -> None:
+    """Make sonatina.model.train's clock advance one simulated second per training batch, and not
+    otherwise, so a --max-minutes limit stops after a known number of steps on any machine."""
+    import types
+
+    from sonatina.model import train as T
+
+    clock = {"now": 0.0}
+
+    class TickingSampler(T.BatchSampler):
+        def __call__(self):
+            clock["now"] += 1.0
+            return super().__call__()
+
+    monkeypatch.setattr(T, "BatchSampler", TickingSampler)
+    monkeypatch.setattr(T, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from symusic import Score
 
-from helpers import make_score
+from helpers import make_score, one_second_per_batch
 from sonatina import api
 from sonatina.data.corpus import collect_sources, load_score
 from sonatina.data.dataset import build_dataset
@@ -361,19 +361,7 @@ def test_vocabulary_follows_the_checkpoint_tokenizer_settings():
 
 def test_time_limit_inside_an_epoch_is_recorded_as_a_fraction(tiny_corpus, tmp_path, monkeypatch):
     """--max-minutes stopping 2 steps into epoch 2 of 5-step epochs logs epoch 1.4, not 2."""
-    import types
-
-    from sonatina.model import train as T
-
-    clock = {"now": 0.0}
-
-    class TickingSampler(T.BatchSampler):  # one simulated second per training batch
-        def __call__(self):
-            clock["now"] += 1.0
-            return super().__call__()
-
-    monkeypatch.setattr(T, "BatchSampler", TickingSampler)
-    monkeypatch.setattr(T, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
+    one_second_per_batch(monkeypatch)
     card = api.train([str(tiny_corpus)], tmp_path, preset="tiny", epochs=4, steps_per_epoch=5, batch_size=4,
                      seq_len=32, max_minutes=6.5 / 60, progress=False)
     rows = list(csv.DictReader(open(tmp_path / "learning_curve.csv")))

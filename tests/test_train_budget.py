@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import types
 
 import numpy as np
 import pytest
 
+from helpers import one_second_per_batch
 from sonatina import api
 from sonatina.data.dataset import (MAX_VALIDATION_SHARE, MIN_VALIDATION_PIECES, Dataset, TokenizedPiece,
                                    ensure_validation)
@@ -21,17 +21,7 @@ def fake_dataset(n: int, tokens: int = 5000, validation: int = 0) -> Dataset:
 
 def test_max_minutes_without_epochs_trains_past_the_old_cap(tiny_corpus, tmp_path, monkeypatch):
     """One simulated second per batch, 1-step epochs, 25 s: 25 epochs, not the 20 of --epochs' default."""
-    from sonatina.model import train as T
-
-    clock = {"now": 0.0}
-
-    class TickingSampler(T.BatchSampler):
-        def __call__(self):
-            clock["now"] += 1.0
-            return super().__call__()
-
-    monkeypatch.setattr(T, "BatchSampler", TickingSampler)
-    monkeypatch.setattr(T, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
+    one_second_per_batch(monkeypatch)
     card = api.train([str(tiny_corpus)], tmp_path, preset="tiny", steps_per_epoch=1, batch_size=2, seq_len=16,
                      max_minutes=24.5 / 60, patience=1000, progress=False)
     rows = list(csv.DictReader(open(tmp_path / "learning_curve.csv")))
