@@ -11,6 +11,7 @@ on sys.path themselves. Flask test-client helpers (CSRF, AuthActions) stay in we
 - ``CHROMIUM_ARGS``: how the browser tests and the player benchmark start headless Chromium
 - ``upgrade_with_two_songs``: a studio database made at an old migration, with rows, upgraded to head
 - ``one_second_per_batch``: training's clock made to tick one simulated second per batch
+- ``use_web_read_limits``, ``survived``: the fuzz tests' bounds, and their check of one CLI run
 """
 
 from __future__ import annotations
@@ -249,3 +250,26 @@ def one_second_per_batch(monkeypatch) -> None:
 
     monkeypatch.setattr(T, "BatchSampler", TickingSampler)
     monkeypatch.setattr(T, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
+
+
+def use_web_read_limits(monkeypatch) -> None:
+    """The studio's limits for reading untrusted files in the CLI too, so a mutated score that would
+    make music21 think for minutes stops at 8 s."""
+    from sonatina.data import untrusted
+
+    monkeypatch.setattr(untrusted, "CLI_LIMITS", untrusted.WEB_LIMITS)
+    monkeypatch.setattr(untrusted.read_score, "__kwdefaults__", {"name": None, "limits": untrusted.WEB_LIMITS})
+
+
+def survived(runner, args: list[str], label: str) -> int:
+    """The exit code of `sonatina ARGS` run in-process by a click CliRunner, asserted to be 0, or 2
+    with one "Error: ..." sentence last and no traceback (`label` names the case in a failure)."""
+    from sonatina.cli import main
+
+    result = runner.invoke(main, args)
+    assert result.exit_code in (0, 2), (label, result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (label, result.exception)
+    if result.exit_code == 2:
+        lines = result.output.strip().splitlines()
+        assert lines[-1].startswith("Error: ") and "Traceback" not in result.output, (label, result.output)
+    return result.exit_code
