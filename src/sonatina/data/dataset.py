@@ -50,16 +50,23 @@ class TokenizedPiece:
 
 
 @dataclass
-class Dataset:
-    pieces: list[TokenizedPiece]
+class PieceSet:
+    """The usable pieces of a collection in one representation, and the files that were not."""
+
+    pieces: list
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
-    def split(self, name: str) -> list[TokenizedPiece]:
+    def split(self, name: str) -> list:
         return [p for p in self.pieces if p.split == name]
 
     @property
     def genres(self) -> list[str]:
         return sorted({p.genre for p in self.pieces})
+
+
+@dataclass
+class Dataset(PieceSet):
+    """REMI's tokens: TokenizedPieces."""
 
     def summary(self) -> dict:
         by_split = {s: self.split(s) for s in ("train", "validation", "test")}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from symusic import Note, Score, Tempo, Track
@@ -26,7 +26,7 @@ from symusic import Note, Score, Tempo, Track
 from sonatina.data.corpus import PieceRef
 from sonatina.data.corpus.cache import cache_dir, file_digest
 from sonatina.data.corpus.reading import read_midi
-from sonatina.data.dataset import read_pieces
+from sonatina.data.dataset import PieceSet, read_pieces
 from sonatina.data.tokens import prepare_score
 from sonatina.errors import EmptyDatasetError
 from sonatina.music.pitches import PITCH_CLASS_NAMES
@@ -64,16 +64,8 @@ class NotePiece:
 
 
 @dataclass
-class NoteDataset:
-    pieces: list[NotePiece]
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    def split(self, name: str) -> list[NotePiece]:
-        return [p for p in self.pieces if p.split == name]
-
-    @property
-    def genres(self) -> list[str]:
-        return sorted({p.genre for p in self.pieces})
+class NoteDataset(PieceSet):
+    """The seed designs' notes: NotePieces."""
 
     def summary(self) -> dict:
         by_split = {s: self.split(s) for s in ("train", "validation", "test")}
