@@ -12,7 +12,7 @@ the model could at best write) and cut to --seconds like the generated ones.
 Each --config is one way of composing, a comma-separated list of settings: `none` (free form,
 no lookback), `default` (the shipped per-genre defaults), `form=AABA` (a form plan; `:6` after
 the letters sets the plan's strength in nats), `repetition=3` (lookback strength in nats; `:24`
-after it looks back 2 and 4 bars only, instead of 1, 2 and 4), or both. Each config composes --pieces pieces per genre, seeds 1, 2, ... (101, ... on validation).
+after it looks back 2 and 4 bars only, instead of 1, 2 and 4), `scale=1` (scale strength in nats), or several. Each config composes --pieces pieces per genre, seeds 1, 2, ... (101, ... on validation).
 
 Columns, per genre (human row first):
   rep2/rep4   share of 2- and 4-bar windows whose pitch sequence recurs later in the piece,
@@ -77,13 +77,16 @@ def parse_config(text: str) -> dict:
             out["form"] = letters
             if strength:
                 out["form_strength"] = float(strength)
+        elif name == "scale":
+            out["scale_strength"] = float(value)
         elif name == "repetition":
             strength, _, bars = value.partition(":")
             out["repetition"] = float(strength)
             if bars:
                 out["lookback_bars"] = tuple(int(b) for b in bars)
         else:
-            raise SystemExit(f"Unknown config part '{part}'; use none, default, form=LETTERS[:STRENGTH], repetition=N.")
+            raise SystemExit(f"Unknown config part '{part}'; use none, default, form=LETTERS[:STRENGTH], "
+                             "repetition=N, scale=N.")
     return out
 
 

@@ -54,9 +54,9 @@ def test_the_passage_has_the_requested_length_in_bars_and_in_seconds(model):
     passage = passage_of_bars(source, 3, 6)
     assert (passage.start, passage.end) == (2 * 4 * 480, 6 * 4 * 480)
     piece = api.regenerate(source, seconds="4-10", model=model, seed=1)
-    # at 120 BPM 4-10 s are beats 8-20: new onsets only there, the piece as long as before
-    new = {n.time for t in piece.score.tracks for n in t.notes} - {n.time for t in source.tracks for n in t.notes}
-    assert new and all(8 * 480 <= t < 20 * 480 for t in new)
+    # at 120 BPM 4-10 s are beats 8-20: new notes only there, the piece as long as before
+    new = {n for t in _notes(piece.score) for n in t} - {n for t in _notes(source) for n in t}
+    assert new and all(8 * 480 <= t < 20 * 480 for t, _, _, _ in new)
     assert piece.settings["start_tick"] == 8 * 480 and piece.settings["end_tick"] == 20 * 480
     assert abs(piece.duration_s - source.to("second").end()) < 0.01
 

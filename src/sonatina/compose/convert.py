@@ -72,7 +72,10 @@ class Arrangement:
 # a bass line first and then a middle part that hears it. Folk's training music (O'Neill's tunes)
 # has no accompaniment at all, so its guitar chords are written in the pop model's texture.
 ARRANGEMENTS = {
-    "classical": Arrangement("acoustic grand piano", (Voice("piano", "acoustic grand piano", 28, 84, 4),)),
+    # classical piano music under a kept melody came out as pop piano to the accompaniment judge
+    # (12 % judged classical); written in the chorales' four-part texture it is heard as classical
+    "classical": Arrangement("acoustic grand piano", (Voice("piano", "acoustic grand piano", 28, 84, 4,
+                                                           writes_as=("chorale",)),)),
     "pop": Arrangement("electric piano 1", (Voice("piano", "acoustic grand piano", 28, 84, 4,
                                                    bass="electric bass (finger)"),), drums="pop"),
     "rock": Arrangement("overdriven guitar", (Voice("guitar", "distortion guitar", 28, 76, 3,

@@ -186,10 +186,12 @@ def structure_defaults(genre: str, form: str | None, repetition: float | None) -
 
 
 # Per genre, chosen on validation-split music against people's repetition (bench/quality.py;
-# bench/RESULTS.md "Music with form"): the form plan won, lookback lost. Jazz solos hardly ever
-# repeat a phrase, so jazz stays free; a genre not named here (a user's own) composes free too.
+# bench/RESULTS.md "Music with form"): the form plan won, lookback lost. Chorales take the bar
+# form of their first phrase sung twice (AAB). Jazz solos hardly ever repeat a phrase, and
+# classical piano under a plan was no longer heard as classical (83 % -> 17-33 %), so both stay
+# free; a genre not named here (a user's own) composes free too.
 GENRE_DEFAULTS: dict[str, dict] = {
     "folk": {"form": "AABA", "form_strength": 6.0},
-    "classical": {"form": "AABA", "form_strength": 5.5},
+    "chorale": {"form": "AAB", "form_strength": 6.0},
     "pop": {"form": "AABA", "form_strength": 5.0},
 }

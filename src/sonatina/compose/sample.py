@@ -242,7 +242,7 @@ def token_pitches(tokenizer) -> np.ndarray:
 # people's. Pop at 0 used 9.7 pitch classes against people's 7.9 and at 1 uses 7.9; jazz solos are
 # as chromatic as people's at 0 and 13 % too diatonic at 1, so jazz stays free. A genre not named
 # here (a user's own, or one not measured yet) samples without a bias.
-SCALE_STRENGTH_BY_GENRE: dict[str, float] = {"pop": 1.0, "folk": 1.0, "classical": 1.0, "jazz": 0.0}
+SCALE_STRENGTH_BY_GENRE: dict[str, float] = {"pop": 1.0, "folk": 1.0, "classical": 1.0, "chorale": 1.0, "jazz": 0.0}
 
 
 def default_scale_strength(genre: str) -> float:

@@ -40,7 +40,9 @@ def render_card(name: str, card: dict, weights_bytes: int | None = None) -> str:
         f"{data.get('skipped', 0)} files skipped as unreadable or empty.",
         f"* Training: {training.get('epochs')} epochs, {training.get('steps')} steps, "
         f"{training.get('tokens_seen', 0):,} tokens seen, {training.get('minutes')} minutes on "
-        f"{training.get('processes', 1)} process(es), device `{training.get('config', {}).get('device', 'cpu')}`.",
+        f"{training.get('processes', 1)} process(es), device `{training.get('config', {}).get('device', 'cpu')}`"
+        + (f", starting from the weights of `{card['fine_tuned_from']}` (fine-tuning)." if card.get("fine_tuned_from")
+           else "."),
         f"* Validation (held-out pieces, {val.get('pieces')} pieces / {val.get('tokens', 0):,} tokens): "
         f"**{val.get('bits_per_note', float('nan')):.3f} bits per note**, "
         f"{val.get('bits_per_token', float('nan')):.3f} bits per token (best epoch {val.get('epoch')}).", "",
