@@ -1,16 +1,18 @@
 """Composing and converting speed, before and after: a git revision's whole source tree against the working tree's.
 
     nice -n 10 .venv/bin/python bench/compose_speed.py --before 40eeb3c --model /tmp/speedmodel [--rounds 3]
+        [--files src/sonatina/compose/sample.py ...]
 
 Each side runs in its own process (the revision's src/ unpacked by `git archive`, so everything it
-imports is as it was), alternating side by side for --rounds rounds so both meet the same load.
-Every case runs once per round; a case's time is its smallest process CPU time over the rounds
-(on a shared, loaded box CPU time says more than wall time, and the smallest is the least
-disturbed). Cases: composing 60 s per genre of the model (its default settings, seed 100, as
-bench/designs.py times it), settings that take other paths (no form, lookback, scale strength,
-temperature, top-k, top-p, variations, primers), and converting three held-out-style sources
-(pop, jazz, piano) into every target genre. Each case's MIDI bytes are hashed: the table says
-whether the two sides wrote byte-identical files.
+imports is as it was; with --files, only those files are taken from the revision, so edits others
+have in progress are on both sides), alternating for --rounds rounds so both meet the same load.
+Every case runs once per round; a case's time is its smallest process CPU time over the rounds (on
+a shared, loaded box CPU time says more than wall time, and the smallest is the least disturbed).
+Cases: composing 60 s per genre of the model (its default settings, seed 100, as bench/designs.py
+times it), settings that take other paths (no form, lookback, scale strength, temperature, top-k,
+top-p, variations, primers), and converting three sources (pop, jazz, piano; 16 bars each) into
+every target genre. Each case's MIDI bytes are hashed: the table says whether the two sides (and
+every round) wrote byte-identical files.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -97,8 +100,16 @@ def worker(src: Path, model_path: str, out: Path) -> None:
     out.write_text(json.dumps(results))
 
 
-def unpack(revision: str) -> Path:
+def unpack(revision: str, files: list[str]) -> Path:
+    """The revision's src/ in a new folder; with `files`, the working tree's src/ with only those
+    files as they were at the revision (so others' edits in progress are on both sides)."""
     folder = Path(tempfile.mkdtemp(prefix="sonatina-before-"))
+    if files:
+        shutil.copytree(ROOT / "src", folder / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        for name in files:
+            old = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=ROOT, check=True, capture_output=True).stdout
+            (folder / name).write_bytes(old)
+        return folder / "src"
     archive = subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, check=True, capture_output=True).stdout
     archive_path = folder / "src.tar"
     archive_path.write_bytes(archive)
@@ -112,12 +123,14 @@ def main() -> None:
     parser.add_argument("--before", required=True, help="git revision to compare the working tree with")
     parser.add_argument("--model", default="default", help="model name or folder (use a private copy)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--files", nargs="*", default=[],
+                        help="compare only these files (paths from the repository root) at the revision")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, args.model, args.out)
-    sides = {"before": unpack(args.before), "now": ROOT / "src"}
+    sides = {"before": unpack(args.before, args.files), "now": ROOT / "src"}
     runs: dict[str, list[dict]] = {"before": [], "now": []}
     for round_ in range(args.rounds):
         for side, src in sorted(sides.items(), reverse=round_ % 2 == 1):  # alternate who goes first
@@ -127,6 +140,7 @@ def main() -> None:
             runs[side].append(json.loads(out.read_text()))
             out.unlink()
         print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+    shutil.rmtree(sides["before"].parent)
     print(f"CPU seconds per minute of music (smallest of {args.rounds} rounds), {args.before} -> working tree\n")
     print("| case | before | now | speed-up | same MIDI bytes |")
     print("|---|---|---|---|---|")

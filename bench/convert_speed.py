@@ -1,11 +1,14 @@
 """Conversion speed, before and after: the converter at a git revision against the working tree's.
 
-    .venv/bin/python bench/convert_speed.py --data ../shared/datasets --before 945d33c [--pieces 1 --bars 16]
+    .venv/bin/python bench/convert_speed.py --data ../shared/datasets --before 945d33c [--pieces 1 --bars 16] [--model M]
 
 Both converters run in one process, interleaved piece by piece, with the same loaded models, on
 test-split pieces (bench/convert.py's), seed 1. Reports CPU and wall seconds per minute of music
 for each, and whether the two wrote identical notes: on a shared, loaded box, CPU time of the
 process is the fairer measure, and interleaving puts both under the same load.
+
+Only compose/convert.py is taken from the revision: what it imports (the sampler, the steppers) is
+the working tree's. To compare whole trees (every module as it was), use bench/compose_speed.py.
 """
 
 from __future__ import annotations
@@ -50,9 +53,10 @@ def main() -> None:
     parser.add_argument("--before", required=True, help="git revision of the converter to compare with")
     parser.add_argument("--pieces", type=int, default=1)
     parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--model", default="default", help="model name or folder (a private copy keeps runs comparable)")
     args = parser.parse_args()
     before = module_at(args.before)
-    model, drums = load_model(), drum_model()
+    model, drums = load_model(args.model), drum_model()
     warm = held_out(args.data, "pop", 1, 4)[0][1]
     for module in (before, now):
         module.convert_score(model, drums, warm, "jazz", seeds=[0])

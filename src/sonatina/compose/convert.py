@@ -157,12 +157,11 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     bonuses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def allowed(bar: int, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    def allowed(bar: int, pos: int, started: bool, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
         """(tokens the grammar and the kept notes allow, time tokens allowed) now."""
-        pos = int(grammar.pos[0])
-        ahead = None if limit is None or grammar.bar[0] < 0 else min(limit - bar * per_bar, per_bar)
-        key = (grammar.prev[0], pos, int(grammar.bar[0]) == 0 and grammar.notes_in_bar[0] == 0,
-               grammar.notes_in_bar[0] == 0 and grammar.empty_bars[0] >= 1, ahead)
+        ahead = None if limit is None or not started else min(limit - bar * per_bar, per_bar)
+        silent = grammar.notes_in_bar[0] == 0
+        key = (grammar.prev[0], pos, started and bar == 0 and silent, silent and grammar.empty_bars[0] >= 1, ahead)
         if key not in masks:
             # time moves forward, and may reach the next kept notes but not pass them
             time_ok = is_time & ~(is_position & (vocab.position_of <= pos))
@@ -182,12 +181,13 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             root = np.zeros(vocab.size, dtype=np.float32)
             if frame.roots[here] >= 0:
                 root[low_notes & (pitch_of % 12 == frame.roots[here])] = ROOT_BONUS
-            bonuses[here] = chord, root
+            bonuses[here] = chord, root if root.any() else None  # adding zeros changes nothing: skipped
         return bonuses[here]
 
     for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
-        bar = max(int(grammar.bar[0]), 0)
-        now = bar * per_bar + max(int(grammar.pos[0]), 0)
+        started, pos = int(grammar.bar[0]) >= 0, int(grammar.pos[0])
+        bar = int(grammar.bar[0]) if started else 0
+        now = bar * per_bar + max(pos, 0)
         if next_kept < len(pending) and grammar.prev[0] == "Position" and now == pending[next_kept]:
             kept = forced[pending[next_kept]]  # arrived at kept notes: they are written first, in one pass
             next_kept += 1
@@ -196,13 +196,17 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             out += kept
             last, state = stepper.prime(np.array([kept]), genres, modes, state)
             continue
-        ok, time_ok = allowed(bar, pending[next_kept] if next_kept < len(pending) else None)
+        ok, time_ok = allowed(bar, pos, started, pending[next_kept] if next_kept < len(pending) else None)
         chord, root = bonus(min(now, frame.end - 1))
-        scores = np.where(ok, last[0], -np.inf) + chord + root
+        scores = np.where(ok, last[0], -np.inf)
+        scores += chord
+        if root is not None:
+            scores += root
         if len(written) >= voice.per_onset:
             scores[is_pitch] = -np.inf
         else:
-            scores[written] = -np.inf  # a new note is not doubled at its onset
+            for token in written:  # a new note is not doubled at its onset
+                scores[token] = -np.inf
         # if no new note fits here (e.g. a melody below the voice's range), time moves on even
         # where the grammar's taste (no silent opening beat, no two empty bars) would not
         if scores.max() == -np.inf:  # nothing finite (no score is +inf or NaN)

@@ -10,6 +10,7 @@ was asked and ends on a sounding chord instead of being cut.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,9 +73,9 @@ def draw(rng: np.random.Generator, p: np.ndarray) -> int:
     """rng.choice(len(p), p=p), drawn the same way from the same stream (one uniform number
     against the normalised cumulative sum in float64), without its checks of p: those cost
     more than the draw, and p here is always a softmax."""
-    cdf = np.cumsum(p, dtype=np.float64)
+    cdf = np.asarray(p, dtype=np.float64).cumsum()  # cumsum(p, dtype=float64) adds the same, slower
     cdf /= cdf[-1]
-    return int(cdf.searchsorted(rng.random(), side="right"))
+    return bisect_right(cdf, rng.random())  # = cdf.searchsorted(u, side="right"), cheaper for one number
 
 
 class Grammar:
@@ -107,6 +108,10 @@ class Grammar:
     def mask(self) -> np.ndarray:
         """[B, V] True where a token is allowed next (a new array: callers may change it)."""
         return np.stack([self._row_mask(row) for row in range(len(self.prev))])
+
+    def shared_mask(self) -> np.ndarray:
+        """mask(), for callers that only read it: one row is the cached array itself, not a copy."""
+        return self._row_mask(0)[None] if len(self.prev) == 1 else self.mask()
 
     def _row_mask(self, row: int) -> np.ndarray:
         prev = self.prev[row]
@@ -180,18 +185,20 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
     with one_blas_thread():
         last, state = stepper.prime(np.tile(prefix, (B, 1)), genres, modes)  # BOS and the primer in one pass
         out = [list(prefix[1:]) for _ in range(B)]
-        done = np.zeros(B, dtype=bool)
+        done = [False] * B
         end_beat = target_beats - MIN_LAST_NOTE_BEATS
         max_steps = int(target_beats * 80) + 64  # far above any real density; guards an endless loop
         for step in range(max_steps):
-            scores = np.where(grammar.mask(), last, -np.inf)
+            scores = np.where(grammar.shared_mask(), last, -np.inf)
             for processor in processors:
                 scores = processor(scores)
             if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
                 scores = apply_temperature(scores, sampling.temperature)
             probs = _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))
-            nxt = np.full(B, vocab.pad, dtype=np.int64)
-            for row in np.flatnonzero(~done):
+            nxt = [vocab.pad] * B
+            for row in range(B):
+                if done[row]:
+                    continue
                 token = draw(rngs[row], probs[row])
                 if is_time[token] and grammar.time_after(row, token) >= end_beat:
                     done[row] = True  # time has reached the end: this sequence is complete
@@ -201,11 +208,11 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
                     processor.advance(row, token)
                 out[row].append(token)
                 nxt[row] = token
-            if done.all():
+            if all(done):
                 break
             if progress and step % 64 == 0:
                 progress(min(1.0, float(grammar.beats().min()) / target_beats))
-            last, state = stepper.step(nxt, genres, modes, state)
+            last, state = stepper.step(np.array(nxt, dtype=np.int64), genres, modes, state)
     return [np.asarray(seq, dtype=np.int64) for seq in out]
 
 
