@@ -8,7 +8,9 @@ Notation needs decisions a MIDI file does not make, taken here plainly:
 - staves: a piano part (GM programs 0-7) or any part spanning more than two octaves is split at
   middle C into a treble and a bass staff joined by a brace, when each staff gets a tenth of its
   notes at least (a tune on a piano stays on one staff); other parts get one staff with the clef
-  that fits them. Drum tracks are left out (no pitched notation for them).
+  that fits them. Drum tracks are left out (no pitched notation for them);
+- part names: the track's name when a person gave it one ("Melody"), else its General MIDI
+  instrument ("Tenor Sax"): the generator's own track name says nothing to a reader.
 The MusicXML is then the input for Verovio, which lays it out into pages.
 """
 
@@ -30,6 +32,9 @@ MIN_STAFF_SHARE = 0.1  # a part is split only when each staff gets at least this
 GRIDS = (4, 3)  # subdivisions of a quarter note: sixteenths, then eighth-note triplets
 FORMATS = ("musicxml", "svg", "pdf")
 PAGE = {"pageWidth": 2100, "pageHeight": 2970, "scale": 40}  # A4 in Verovio's tenths of mm
+# Track names that name no part: the one every generated track carries (data/tokens.py and
+# data/events.py write "Sonatina") and the placeholders editors give a track nobody named.
+UNNAMED = re.compile(r"(sonatina|untitled|unnamed|track|midi|instrument)?\s*[-_#]?\s*\d*", re.I)
 
 
 def format_of(path: str | Path) -> str:
@@ -39,6 +44,13 @@ def format_of(path: str | Path) -> str:
     if fmt is None:
         raise BadInputError(f"Write the score to a .musicxml, .svg or .pdf file, not '{suffix or 'no extension'}'.")
     return fmt
+
+
+def part_name(track) -> str:
+    """What the score calls a track's part: its own name if a person gave it one, else its
+    General MIDI instrument's name."""
+    name = " ".join(track.name.split())
+    return GM_PROGRAM_NAMES[track.program] if UNNAMED.fullmatch(name) else name
 
 
 def _beat_grids(onsets: np.ndarray) -> dict[int, int]:
@@ -135,7 +147,7 @@ def to_music21(score: Score, title: str = ""):
             return [meter.TimeSignature(f"{ts.numerator}/{ts.denominator}" if ts else "4/4"),
                     key.__class__(key.tonic, key.mode)]
 
-        name = track.name.strip() or GM_PROGRAM_NAMES[track.program]
+        name = part_name(track)
         pitches = [n.pitch for n in track.notes]
         below = sum(p < SPLIT_PITCH for p in pitches) / len(pitches)
         # two staves for a keyboard part or a wide one, when both staves get a real share of it
