@@ -7,7 +7,7 @@ from pathlib import Path
 
 import symusic
 
-from webhelpers import PASSWORD, csrf_token
+from webhelpers import PASSWORD, csrf_token, regenerate
 
 
 def token_for(client, auth, username="ada") -> dict:
@@ -131,3 +131,20 @@ def test_openapi_document_covers_every_api_route(app, client):
             assert (path, method.lower()) in documented, (path, method)
     docs = client.get("/api/docs").get_data(as_text=True)
     assert "/api/generate" in docs and "Bearer" in docs
+
+
+def test_me_counts_songs_as_the_dashboard_does_and_their_versions(client, auth, make_song):
+    headers = token_for(client, auth)
+    first = make_song()
+    v2 = regenerate(auth, first)
+    regenerate(auth, v2, seed=5)
+    make_song(seed="8")
+    me = client.get("/api/me", headers=headers).json
+    assert (me["songs"], me["versions"]) == (2, 4)  # a song and its two edits are one song
+    assert "2 songs" in client.get("/dashboard").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    other = token_for(client, auth, "grace")  # another user's songs are not counted, nor counted for them
+    assert (client.get("/api/me", headers=other).json["songs"], client.get("/api/me", headers=headers).json["songs"]) \
+        == (0, 2)
+    schema = client.get("/api/openapi.json").json["paths"]["/api/me"]["get"]["responses"]["200"]
+    assert {"songs", "versions"} <= set(schema["content"]["application/json"]["schema"]["properties"])

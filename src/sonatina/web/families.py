@@ -44,6 +44,12 @@ def family_ids(user_id: int) -> dict[int, int]:
     return roots({song_id: parent_id for song_id, parent_id in rows})
 
 
+def counts(user_id: int) -> tuple[int, int]:
+    """(songs, versions) of the user: a song's versions count as one song, as the dashboard lists them."""
+    family_of = family_ids(user_id)
+    return len(set(family_of.values())), len(family_of)
+
+
 def family_page(user_id: int, page: int, per_page: int) -> tuple[list[Family], int]:
     """One entry per family, the one with the newest latest version first; returns (entries on
     this page, number of families). Reads four columns of the user's songs, then the page's rows."""
@@ -85,8 +91,8 @@ def reparent_children(song: Song) -> None:
     db.session.flush()  # the children point elsewhere before the row they pointed at goes
 
 
-def root_id(song: Song) -> int:
-    """The id of the song's family (its root version), walking up its parents."""
+def root(song: Song) -> Song:
+    """The song's family's first version, walking up its parents (within its owner's songs)."""
     node, seen = song, {song.id}
     while node.parent_id is not None and node.parent_id not in seen:
         parent = db.session.get(Song, node.parent_id)
@@ -94,4 +100,9 @@ def root_id(song: Song) -> int:
             break
         seen.add(parent.id)
         node = parent
-    return node.id
+    return node
+
+
+def root_id(song: Song) -> int:
+    """The id of the song's family (its root version)."""
+    return root(song).id

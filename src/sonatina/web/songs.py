@@ -641,13 +641,7 @@ def edit_song_fields(job: Job, settings: dict) -> dict:
 
 def versions(song: Song) -> list[Song]:
     """Every version in the song's family (its first version and all made from it), oldest first."""
-    root, seen = song, {song.id}
-    while root.parent_id is not None and root.parent_id not in seen:
-        parent = db.session.get(Song, root.parent_id)
-        if parent is None or parent.owner_id != song.owner_id:
-            break
-        seen.add(parent.id)
-        root = parent
+    root = families.root(song)
     family, frontier = [root], [root.id]
     while frontier:
         children = list(db.session.scalars(select(Song).where(Song.parent_id.in_(frontier),

@@ -160,7 +160,10 @@ def openapi_document(models: list[dict]) -> dict:
             "/api/me": {"get": {"operationId": "me", "summary": "The authenticated user", "responses": {
                 "200": _json({"type": "object", "properties": {
                     "id": {"type": "integer"}, "username": {"type": "string"}, "email": {"type": "string"},
-                    "bio": {"type": ["string", "null"]}, "songs": {"type": "integer"}, "created_at": TIMESTAMP}},
+                    "bio": {"type": ["string", "null"]},
+                    "songs": {"type": "integer", "description": "Songs, each once however many versions it has."},
+                    "versions": {"type": "integer", "description": "Versions of all the songs together."},
+                    "created_at": TIMESTAMP}},
                     "Profile."), "401": ERRORS["401"]}}},
             "/api/models": {"get": {"operationId": "listModels", "summary": "Models and their genres", "responses": {
                 "200": _json({"type": "object", "properties": {"models": {"type": "array", "items": {

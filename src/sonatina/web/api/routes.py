@@ -126,8 +126,9 @@ def issue_token():
 @auth_required
 def me():
     user = g.api_user
+    song_count, version_count = families.counts(user.id)  # a song's versions are one song, as on the dashboard
     return jsonify(id=user.id, username=user.username, email=user.email, bio=user.bio,
-                   songs=len(user.songs), created_at=_timestamp(user.created_at))
+                   songs=song_count, versions=version_count, created_at=_timestamp(user.created_at))
 
 
 @bp.get("/models")
