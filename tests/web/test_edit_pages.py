@@ -8,6 +8,7 @@ from html import unescape
 
 from symusic import Score
 
+from helpers import upgrade_with_two_songs
 from webhelpers import csrf_token
 from webhelpers import job_song as _job_song
 
@@ -105,29 +106,9 @@ def test_edit_api(auth, make_song, client):
 def _upgrade_to_versions(url: str) -> None:
     """A database at 0002 with two songs: 0003 numbers them version 1, keeps every row, and deleting
     a parent leaves its newer version standing with no parent."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from sonatina.web.database import MIGRATIONS_DIR, make_engine
-
-    engine = make_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
-        connection.execute(text("insert into users (id, username, email, password_hash, bio, session_version, "
-                                "created_at) values (1, 'ada', 'a@example.com', 'x', '', 1, CURRENT_TIMESTAMP)"))
-        connection.execute(text("insert into jobs (id, owner_id, status, progress, params, created_at) "
-                                "values ('j1', 1, 'done', 1, '{}', CURRENT_TIMESTAMP)"))
-        for song_id in (1, 2):
-            connection.execute(text(
-                "insert into songs (id, owner_id, job_id, title, model, duration_s, seed, settings, midi_file, "
-                f"created_at) values ({song_id}, 1, 'j1', 't', 'default', 1, 1, '{{}}', 'm.mid', CURRENT_TIMESTAMP)"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = upgrade_with_two_songs(url, "0002")
     with engine.begin() as connection:
         assert connection.execute(text("select version from songs order by id")).scalars().all() == [1, 1]
         connection.execute(text("update songs set parent_id = 1, version = 2 where id = 2"))

@@ -12,8 +12,6 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-import pytest
-
 from sonatina.web import create_app, security
 from webhelpers import PASSWORD, AuthActions, csrf_token, login
 
