@@ -134,7 +134,8 @@ def tempo_seeds_and_keys(asked: dict, primer_info, stats: dict, target_key) -> t
     base_seed = asked["seed"] if asked["seed"] is not None else secrets.randbelow(2**31)
     seed_room = GenerationRequest["seed"].maximum + 1  # variations' seeds stay valid seeds (to make again)
     seeds = [(base_seed + i) % seed_room for i in range(asked["variations"])]
-    keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3)) for s in seeds]
+    keys = [_choose_key(s, target_key, primer_info, stats.get("minor_share", 0.3), stats.get("tonics", {}))
+            for s in seeds]
     return tempo, seeds, keys
 
 
@@ -151,15 +152,22 @@ def check_primer_fits(primer: Score, seconds: float, tempo: float | None = None)
                                       f"more than {needed:.0f} seconds so there is something to compose.")
 
 
-def _choose_key(seed: int, target, primer_info, minor_share: float) -> tuple[int, str]:
-    """The requested key; else the primer's; else one drawn from the seed (mode by the genre's habits)."""
+def _choose_key(seed: int, target, primer_info, minor_share: float, tonics: dict) -> tuple[int, str]:
+    """The requested key; else the primer's; else one drawn from the seed by the genre's habits: the
+    mode by its share of minor keys, the tonic as often as the genre's pieces in that mode use it
+    (any tonic alike for a model whose card does not record them)."""
     if primer_info is not None:
         mode = primer_info.mode
         return (target[0], mode) if target else (primer_info.tonic, mode)
     if target:
         return target
     rng = np.random.default_rng([seed, 7])
-    return int(rng.integers(12)), "minor" if rng.random() < minor_share else "major"
+    tonic = int(rng.integers(12))
+    mode = "minor" if rng.random() < minor_share else "major"
+    if tonics.get(mode):
+        shares = np.asarray(tonics[mode], dtype=float)
+        tonic = int(rng.choice(12, p=shares / shares.sum()))
+    return tonic, mode
 
 
 def _transpose(score: Score, semitones: int) -> None:

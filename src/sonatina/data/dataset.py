@@ -63,6 +63,23 @@ class PieceSet:
     def genres(self) -> list[str]:
         return sorted({p.genre for p in self.pieces})
 
+    def genre_stats(self, size_name: str, size_of) -> dict:
+        """Per genre: pieces, their total size (size_of(piece), named size_name), typical tempo, the
+        share of minor keys and, per mode, the share of pieces on each tonic (0 = C): composing draws
+        its default key from them, so folk comes in the fiddle's D and G as people play it."""
+        stats = {}
+        for g in self.genres:
+            pieces = [p for p in self.pieces if p.genre == g]
+            tonics = {}
+            for mode in ("major", "minor"):
+                counts = np.bincount([p.tonic % 12 for p in pieces if p.mode == mode], minlength=12)
+                if counts.sum():
+                    tonics[mode] = [round(float(c), 4) for c in counts / counts.sum()]
+            stats[g] = {"pieces": len(pieces), size_name: int(sum(size_of(p) for p in pieces)),
+                        "tempo": float(np.median([p.tempo for p in pieces])),
+                        "minor_share": float(np.mean([p.mode == "minor" for p in pieces])), "tonics": tonics}
+        return stats
+
 
 @dataclass
 class Dataset(PieceSet):

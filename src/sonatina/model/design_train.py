@@ -247,22 +247,11 @@ def train_design(dataset: NoteDataset, out: Path, design: DesignConfig, config, 
     return card or json.loads((out / CARD_FILE).read_text())
 
 
-def _genre_stats(dataset: NoteDataset) -> dict:
-    """Per genre: pieces, notes, typical tempo and share of minor keys (composing's defaults)."""
-    stats = {}
-    for g in dataset.genres:
-        pieces = [p for p in dataset.pieces if p.genre == g]
-        stats[g] = {"pieces": len(pieces), "notes": int(sum(p.notes for p in pieces)),
-                    "tempo": float(np.median([p.tempo for p in pieces])),
-                    "minor_share": float(np.mean([p.mode == "minor" for p in pieces]))}
-    return stats
-
-
 def _card(dataset, design, vocab, val, epoch, step, items_seen, elapsed, config, model, extra) -> dict:
     extra = extra or {}
     return {
         "genres": dataset.genres,
-        "genre_stats": _genre_stats(dataset),
+        "genre_stats": dataset.genre_stats("notes", lambda p: p.notes),
         "events": vocab.tokens if vocab is not None else None,
         "models": MODELS[design.design],
         "data": {**dataset.summary(), **extra.get("data", {})},

@@ -85,17 +85,6 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def _genre_stats(dataset: Dataset) -> dict:
-    """Per genre: pieces, tokens, typical tempo and share of minor keys, used when composing."""
-    stats = {}
-    for g in dataset.genres:
-        pieces = [p for p in dataset.pieces if p.genre == g]
-        stats[g] = {"pieces": len(pieces), "tokens": int(sum(len(p.ids) for p in pieces)),
-                    "tempo": float(np.median([p.tempo for p in pieces])),
-                    "minor_share": float(np.mean([p.mode == "minor" for p in pieces]))}
-    return stats
-
-
 def train(dataset: Dataset, out: Path, model_config: ModelConfig, config: TrainConfig,
           tokenizer_settings: dict, card_extra: dict | None = None, resume: bool = False,
           progress: bool = True, on_epoch_end=None, init_from: Path | None = None) -> dict:
@@ -265,7 +254,7 @@ def _card(genres, dataset, tokenizer_settings, val, epoch, step, tokens_seen, el
           extra) -> dict:
     return {
         "genres": genres,
-        "genre_stats": _genre_stats(dataset),
+        "genre_stats": dataset.genre_stats("tokens", lambda p: len(p.ids)),
         "tokenizer": tokenizer_settings,
         "data": {**dataset.summary(), **(extra or {}).get("data", {})},
         "validation": {**val.as_dict(), "epoch": epoch},
