@@ -86,7 +86,8 @@ def worker(src: Path, model_path: str, out: Path) -> None:
     for genre, (path, bars) in PRIMERS.items():
         if genre in model.genres and path.exists():
             primer = cropped(path, bars)
-            timed(f"compose 60 s {genre} with a primer", lambda: api.compose(model, seconds=60, primer=primer, seed=7), 1)
+            timed(f"compose 60 s {genre} with a primer",
+                  lambda: api.compose(model, seconds=60, primer=primer, seed=7), 1)
     for source, path in SOURCES.items():
         if not path.exists():
             continue
@@ -107,8 +108,8 @@ def unpack(revision: str, files: list[str]) -> Path:
     if files:
         shutil.copytree(ROOT / "src", folder / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         for name in files:
-            old = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=ROOT, check=True, capture_output=True).stdout
-            (folder / name).write_bytes(old)
+            show = ["git", "show", f"{revision}:{name}"]
+            (folder / name).write_bytes(subprocess.run(show, cwd=ROOT, check=True, capture_output=True).stdout)
         return folder / "src"
     archive = subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, check=True, capture_output=True).stdout
     archive_path = folder / "src.tar"

@@ -105,6 +105,7 @@ def plain_sample(model, genre, modes, target_beats, sampling, seeds, processors)
 
     vocab, stepper, B = model.vocab, model.stepper, len(seeds)
     rngs, grammar = [np.random.default_rng(s) for s in seeds], Grammar(vocab, B)
+    end_beat = target_beats - MIN_LAST_NOTE_BEATS
     genres, modes = np.full(B, genre), np.asarray(modes)
     last, state = stepper.prime(np.full((B, 1), vocab.bos), genres, modes)
     out, done = [[] for _ in range(B)], np.zeros(B, dtype=bool)
@@ -118,7 +119,7 @@ def plain_sample(model, genre, modes, target_beats, sampling, seeds, processors)
         nxt = np.full(B, vocab.pad, dtype=np.int64)
         for row in np.flatnonzero(~done):
             token = int(rngs[row].choice(vocab.size, p=probs[row]))
-            if vocab.kind[token] in ("Bar", "Position") and grammar.time_after(row, token) >= target_beats - MIN_LAST_NOTE_BEATS:
+            if vocab.kind[token] in ("Bar", "Position") and grammar.time_after(row, token) >= end_beat:
                 done[row] = True
                 continue
             grammar.advance(row, token)
