@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/compose_speed.py --before 40eeb3c --model /tmp/speedmodel [--rounds 3]
         [--files src/sonatina/compose/sample.py ...]
+    nice -n 10 .venv/bin/python bench/compose_speed.py --tutorial --model /tmp/speedmodel  # issue 12's ratio
 
 Each side runs in its own process (the revision's src/ unpacked by `git archive`, so everything it
 imports is as it was; with --files, only those files are taken from the revision, so edits others
@@ -27,6 +28,8 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "datasets"
@@ -101,6 +104,49 @@ def worker(src: Path, model_path: str, out: Path) -> None:
     out.write_text(json.dumps(results))
 
 
+def tutorial_ratio(model_path: str, rounds: int, vocab_size: int = 1112) -> None:
+    """The tutorial's per-note loop for `classic` (one torch forward of the 100-event window per event,
+    120 events = 60 s at 120 BPM, as bench/designs.py's predict_loop) against composing 60 s of pop
+    with the REMI model, interleaved in one process so both meet the same load. The classic network
+    is untrained here (its cost does not depend on its weights); vocab_size is the recorded run's.
+    torch runs on one thread: on two threads the loop's CPU time grows with the box's load (9.2 s
+    recorded in "Which design?", 62 s at load 5), so one thread is the loop's conservative floor."""
+    import torch
+
+    from sonatina import api
+    from sonatina.model.design_train import build_net
+    from sonatina.model.designs import design_preset
+    from sonatina.model.registry import load_model
+
+    torch.set_num_threads(1)  # the fairest floor for the loop: torch's threads spinning on a busy box cost CPU time
+    config = design_preset("classic")
+    config.vocab_size = vocab_size
+    net = build_net(config).float().eval()
+    model = load_model(model_path)
+    genre = "pop" if "pop" in model.genres else model.genres[0]
+    api.compose(model, seconds=10, genre=genre, seed=1)
+
+    def loop() -> None:
+        rng = np.random.default_rng(0)
+        window = list(rng.integers(2, config.vocab_size, size=config.window))
+        with torch.no_grad():
+            for _ in range(120):
+                probs = torch.softmax(net(torch.tensor([window[-config.window:]]))["event"][0], dim=-1)
+                probs = probs.numpy().astype(np.float64)
+                window.append(int(rng.choice(len(probs), p=probs / probs.sum())))
+
+    times = {"tutorial loop": [], "compose": []}
+    for _ in range(rounds):
+        for name, call in (("tutorial loop", loop), ("compose", lambda: api.compose(model, seconds=60, genre=genre,
+                                                                                    seed=100))):
+            started = time.process_time()
+            call()
+            times[name].append(time.process_time() - started)
+    best = {name: min(values) for name, values in times.items()}
+    print(f"60 s of music, process CPU s (smallest of {rounds}): tutorial loop {best['tutorial loop']:.2f}, "
+          f"{genre} composed {best['compose']:.3f}: {best['tutorial loop'] / best['compose']:.0f}x")
+
+
 def unpack(revision: str, files: list[str]) -> Path:
     """The revision's src/ in a new folder; with `files`, the working tree's src/ with only those
     files as they were at the revision (so others' edits in progress are on both sides)."""
@@ -121,7 +167,9 @@ def unpack(revision: str, files: list[str]) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", required=True, help="git revision to compare the working tree with")
+    parser.add_argument("--before", help="git revision to compare the working tree with")
+    parser.add_argument("--tutorial", action="store_true",
+                        help="instead: the tutorial's per-note loop for classic against composing 60 s (issue 12)")
     parser.add_argument("--model", default="default", help="model name or folder (use a private copy)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--files", nargs="*", default=[],
@@ -131,6 +179,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, args.model, args.out)
+    if args.tutorial:
+        return tutorial_ratio(args.model, args.rounds)
+    if not args.before:
+        parser.error("say --before REVISION (or --tutorial)")
     sides = {"before": unpack(args.before, args.files), "now": ROOT / "src"}
     runs: dict[str, list[dict]] = {"before": [], "now": []}
     for round_ in range(args.rounds):
