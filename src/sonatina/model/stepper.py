@@ -79,7 +79,8 @@ class NumpyStepper:
         """The first layer's input projection [1, 4H] of one (token, genre, mode), kept once met.
 
         It is the very product a one-row step computes (same row, same call), so reading it back
-        changes no bit of what the step returns; it saves a quarter of a step's weight reading."""
+        changes no bit of what the step returns; it saves an eighth of the weights a step reads (the
+        rest, 3.3 MB for the shipped size, is what a step costs now: bench/RESULTS.md)."""
         key = (token, genre, mode)
         projected = self._projected.get(key)
         if projected is None:
@@ -128,8 +129,8 @@ def lstm_cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     forget, cell, output) and cell state [..., H] -> (h, c).
 
     sigmoid(x) = (tanh(x / 2) + 1) / 2 is taken over all four gates in one pass (the cell gate's
-    share is not used): the same element-wise operations as gate by gate, in a third of the
-    NumPy calls, which is most of a one-row step's Python cost."""
+    share is not used): the same element-wise operations as gate by gate, in about half the
+    NumPy calls (for one row, the calls and not the arithmetic are the cost)."""
     H = c.shape[-1]
     s = np.multiply(gates, 0.5)
     np.tanh(s, out=s)
