@@ -19,6 +19,8 @@ with the shipped `default` model and groove model, seed 1, and judged by:
            (within 1/32 note) and pitch
   harmony  share of the source's chord beats (music.chords) whose root the output keeps
   length   output length over source length
+  density  the output's pitched notes outside its melody per bar (printed beside it: the
+           source's own accompaniment, its pitched notes outside the top line, per bar)
   speed    seconds of computing per 60 s of music (wall clock; cpu: this process's CPU time,
            which says more on a shared, loaded box)
 """
@@ -106,6 +108,14 @@ def harmony_kept(source: Score, output: Score) -> float:
     return float(np.mean([x == y for x, y in pairs])) if pairs else float("nan")
 
 
+def accompaniment_per_bar(score: Score, bars: int) -> float:
+    """Pitched notes outside the melody per bar: the output's Melody track, else the source's top line."""
+    pitched = [t for t in score.tracks if not t.is_drum]
+    if any(t.name == "Melody" for t in pitched):
+        return sum(len(t.notes) for t in pitched if t.name != "Melody") / bars
+    return (sum(len(t.notes) for t in pitched) - len(extract_melody(score)[0])) / bars
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
@@ -121,7 +131,8 @@ def main() -> None:
         pieces = held_out(args.data, source_genre, args.pieces, args.bars, args.split)
         for target in TARGETS:
             stats = {"target": [], "drums": [], "accompaniment": [], "judged": [], "heard": [],
-                     "melody": [], "harmony": [], "length": [], "speed": [], "cpu": []}
+                     "melody": [], "harmony": [], "length": [], "density": [], "source density": [],
+                     "speed": [], "cpu": []}
             for _, score in pieces:
                 started, cpu = time.perf_counter(), time.process_time()
                 piece = api.convert(score, to=target, seed=1)[0]
@@ -139,6 +150,8 @@ def main() -> None:
                 stats["melody"].append(melody_kept(score, piece.score))
                 stats["harmony"].append(harmony_kept(score, piece.score))
                 stats["length"].append(seconds(piece.score) / source_seconds)
+                stats["density"].append(accompaniment_per_bar(piece.score, args.bars))
+                stats["source density"].append(accompaniment_per_bar(score, args.bars))
                 stats["speed"].append(took / source_seconds * 60)
                 stats["cpu"].append(cpu / source_seconds * 60)
             heard = stats.pop("heard")
@@ -149,10 +162,12 @@ def main() -> None:
             r["heard"] = ", ".join(f"{g} {c}/{len(heard)}" for g, c in Counter(heard).most_common())
             print(f"{source_genre:>9} -> {target:<9} target {r['target']:.2f}  drums {r['drums']:.2f}  "
                   f"accomp. {r['accompaniment']:.2f} ({r['heard']})  judged {r['judged']:.2f}  melody {r['melody']:.3f}  "
-                  f"harmony {r['harmony']:.2f}  length {r['length']:.3f}  speed {r['speed']:.2f} s/min (cpu {r['cpu']:.2f})", flush=True)
+                  f"harmony {r['harmony']:.2f}  length {r['length']:.3f}  "
+                  f"density {r['density']:.1f} (source {r['source density']:.1f})  speed {r['speed']:.2f} s/min (cpu {r['cpu']:.2f})", flush=True)
     print(f"\n{args.pieces} {args.split}-split pieces per source genre, first {args.bars} bars, seed 1\n")
     for measure, fmt in (("target", "{:.0%}"), ("drums", "{:.0%}"), ("accompaniment", "{:.0%}"), ("judged", "{:.0%}"),
-                         ("melody", "{:.3f}"), ("harmony", "{:.2f}"), ("speed", "{:.2f}"), ("cpu", "{:.2f}")):
+                         ("melody", "{:.3f}"), ("harmony", "{:.2f}"), ("density", "{:.1f}"), ("speed", "{:.2f}"),
+                         ("cpu", "{:.2f}")):
         print(f"**{measure}** (rows: source genre, columns: target)\n")
         print("| source \\ target | " + " | ".join(TARGETS) + " |")
         print("|---|" + "---|" * len(TARGETS))
