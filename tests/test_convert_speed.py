@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sonatina.compose.convert import _draw
 from sonatina.model.registry import load_model
 from sonatina.model.table_stepper import TableStepper
 
@@ -53,10 +52,3 @@ def test_table_step_is_bit_for_bit_its_plain_form():
         b, plain = plain_table_step(table, np.array([token]), genre, mode, plain)
         assert np.array_equal(a, b)
     assert all(np.array_equal(x[1], y[1]) for x, y in zip(fast, plain))
-
-
-def test_draw_takes_what_rng_choice_takes_from_the_same_stream():
-    p = np.random.default_rng(1).random((50, 267)).astype(np.float32) ** 8
-    p /= p.sum(axis=1, keepdims=True)
-    one, two = np.random.default_rng(7), np.random.default_rng(7)
-    assert [int(one.choice(267, p=row)) for row in p] == [_draw(two, row) for row in p]

@@ -227,9 +227,6 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     return np.asarray(out, dtype=np.int64)
 
 
-_draw = draw  # the name tests/test_convert_speed.py knows
-
-
 def source_frame(tokenizer, score: Score, melody: list[Note], shift: int) -> SourceFrame:
     """The melody's pitch and the source's chords per position, moved to C."""
     per_beat = max(tokenizer.config.beat_res.values())
