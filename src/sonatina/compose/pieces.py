@@ -162,7 +162,7 @@ def _choose_key(seed: int, target, primer_info, minor_share: float, tonics: dict
     if target:
         return target
     rng = np.random.default_rng([seed, 7])
-    tonic = int(rng.integers(12))
+    tonic = int(rng.integers(12))  # drawn first as it always was: a card without tonics keeps a seed's key
     mode = "minor" if rng.random() < minor_share else "major"
     if tonics.get(mode):
         shares = np.asarray(tonics[mode], dtype=float)
