@@ -85,6 +85,10 @@ def test_edit_walk(page, studio, tmp_path):
     assert page.text_content("#score-version").strip() == "v1"
     assert page.is_visible("#score-other") and "v1" in page.text_content("#score-other")
     assert page.locator("#score-view g.measure.selected").count() == 0
+    # the downloads follow: v1's files and score, not the page's v2
+    assert page.get_attribute("#download-midi", "href") == page.get_attribute("#ab-v1", "data-src")
+    assert page.get_attribute("#download-musicxml", "href") == v1_score.replace(".svg", ".musicxml")
+    assert page.get_attribute("#download-pdf", "href") == v1_score.replace(".svg", ".pdf")
     page.locator("#score-section").screenshot(path=str(tmp_path / "score-view-v1.png"))
     chosen = (page.input_value("#bars-first"), page.input_value("#bars-last"))
     page.locator("#score-view g.measure").nth(0).click(force=True)  # v1's bar is not v2's: nothing chosen
@@ -95,6 +99,7 @@ def test_edit_walk(page, studio, tmp_path):
     page.wait_for_function("() => window.sonatinaPlayer.state === 'ready' && window.sonatinaPlayer.playing")
     page.wait_for_selector("#score-view[data-state='ready'][data-own='1']")
     assert page.text_content("#score-version").strip() == "v2" and not page.is_visible("#score-other")
+    assert page.get_attribute("#download-midi", "href") == v2_url
     assert page.evaluate("window.__samePage") is True
     page.click("#player-play")
 

@@ -72,6 +72,7 @@ def player_context(song, side: str = "converted") -> dict:
     MIDI between the sources it names without reloading the page, in both cases."""
     converted = url_for("library.download", song_id=song.id, fmt="midi")
     family = songs.versions(song)
+    facts = _facts(song)  # read once: the edit forms and this version's bar length both need it
     context = {
         "song": song,
         "midi_url": converted,
@@ -79,10 +80,12 @@ def player_context(song, side: str = "converted") -> dict:
         "ab": None,
         "versions": family if len(family) > 1 else [],
         "version_urls": {v.id: url_for("library.download", song_id=v.id, fmt="midi") for v in family},
-        # the score view shows the version the player plays: each version's score and bar length
+        # the score view and the downloads follow the version the player plays: each version's
+        # score, bar length and files
         "version_scores": {v.id: {"src": url_for("library.score", song_id=v.id, fmt="svg"),
-                                  "seconds_per_bar": _seconds_per_bar(v)} for v in family} if len(family) > 1 else {},
-        "edit": _edit_context(song),
+                                  "seconds_per_bar": (facts if v.id == song.id else _facts(v))["seconds_per_bar"],
+                                  "downloads": _downloads(v)} for v in family} if len(family) > 1 else {},
+        "edit": _edit_context(facts),
     }
     original = _original(song)
     if original is not None:
@@ -108,21 +111,25 @@ def song(song_id: int):
     return _song_page(song, side=request.args.get("play", "converted"))
 
 
-def _seconds_per_bar(song) -> float:
+def _facts(song) -> dict:
+    """The piece's bars, seconds, tracks and bar length; for an unreadable file, no bars (the
+    edit forms then stay closed and that score does not follow the playhead)."""
     try:
-        return songs.piece_facts(song)["seconds_per_bar"]
-    except Exception:  # an unreadable file: that score then simply does not follow the playhead
-        return 0
+        return songs.piece_facts(song)
+    except Exception:
+        return {"bars": 0, "seconds": song.duration_s, "tracks": [], "seconds_per_bar": 0}
 
 
-def _edit_context(song) -> dict:
+def _downloads(song) -> dict[str, str]:
+    """Every download of one song: its files and its engraved score."""
+    files = {fmt: url_for("library.download", song_id=song.id, fmt=fmt) for fmt in ("midi", "wav", "mp3")}
+    return files | {fmt: url_for("library.score", song_id=song.id, fmt=fmt) for fmt in ("musicxml", "pdf")}
+
+
+def _edit_context(facts: dict) -> dict:
     """The edit forms' bounds and defaults: the piece's bars and tracks, the spec's limits."""
     from sonatina.request import ExtendRequest, RegenerateRequest
 
-    try:
-        facts = songs.piece_facts(song)
-    except SonatinaError:
-        facts = {"bars": 0, "seconds": song.duration_s, "tracks": [], "seconds_per_bar": 0}
     first = min(5, max(1, facts["bars"] - 1))
     return {"facts": facts, "first": first, "last": min(facts["bars"] - 1, first + 3) if facts["bars"] > 1 else 1,
             "candidates": RegenerateRequest["candidates"], "temperature": RegenerateRequest["temperature"],

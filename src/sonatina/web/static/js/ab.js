@@ -39,7 +39,21 @@
     // a conversion's side is part of its page's address; a version's page stays that version's
     if (!box.dataset.side.startsWith("v")) window.history.replaceState(null, "", url.pathname + url.search);
     showScore(link);
+    followDownloads(link);
     await p.swap(link.dataset.src);
+  }
+
+  // A version's downloads (MIDI, audio, MusicXML, PDF) follow it too: what is saved is what is
+  // heard and read. A conversion's original has its own "Original MIDI" button instead.
+  function followDownloads(link) {
+    if (!link.dataset.downloads) return;
+    const urls = JSON.parse(link.dataset.downloads);
+    Object.keys(urls).forEach(function (fmt) {
+      const button = document.getElementById("download-" + fmt);
+      if (!button) return;
+      button.href = urls[fmt];
+      button.title = "Download " + link.textContent.trim();
+    });
   }
 
   // A version's score follows it into the player (static/js/score.js); a conversion's original
