@@ -28,6 +28,7 @@ with the shipped `default` model and groove model, seed 1, and judged by:
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 import warnings
@@ -123,7 +124,15 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--split", default="test", choices=("test", "validation"),
                         help="Pieces to judge on: tune settings on validation, report on test.")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="Try a setting of sonatina.compose.convert (e.g. NOTE_ODDS='first'; tune on validation).")
     args = parser.parse_args()
+    from sonatina.compose import convert as converter
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        if not hasattr(converter, name):
+            parser.error(f"sonatina.compose.convert has no {name}")
+        setattr(converter, name, ast.literal_eval(value))
     classifier = genre_classifier()
     api.convert(held_out(args.data, "pop", 1, 4)[0][1], to="pop", seed=0)  # load the models before timing
     rows = {}
@@ -178,6 +187,9 @@ def main() -> None:
     judged = {t: [rows[(s, t)]["judged"] for s in SOURCE_GENRES] for t in TARGETS}
     print("judged target rate over all sources: " + ", ".join(
         f"{t} {np.mean(v):.0%}" if not np.isnan(v).all() else f"{t} n/a" for t, v in judged.items()))
+    means = {m: np.nanmean([r[m] for r in rows.values()]) for m in ("judged", "harmony", "density", "cpu")}
+    print(f"means over the cells{' (' + ' '.join(args.set) + ')' if args.set else ''}: judged {means['judged']:.3f}  "
+          f"harmony {means['harmony']:.3f}  density {means['density']:.1f}  cpu {means['cpu']:.2f} s/min")
 
 
 def cell(row: dict, measure: str, fmt: str, target: str) -> str:

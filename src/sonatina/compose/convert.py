@@ -42,6 +42,19 @@ ROOT_BONUS = 3.0
 BASS_CEILING = 52  # the bass register ends at E3
 MAX_SOURCE_BEATS = 4 * 240  # 240 bars: a 20-minute symphony is refused, not converted for an hour
 MIN_MELODY_NOTES = 4
+# Which new notes keep the model's own odds of being written at all (the bonuses then only choose
+# which pitch): "none" (the bonuses also lift the odds of writing a note), "first" (the first new
+# note at a position: whether an onset happens is the model's; the notes added to it get the lift),
+# "all" (every new note), "silent" (model odds, except where no new note sounds and the source has
+# a chord: there the bonuses lift the odds, so the harmony is never left unplayed). PER_ONSET_CAP, when set, caps every voice's per_onset (for tuning).
+NOTE_ODDS = "none"
+PER_ONSET_CAP: int | None = None
+# HOLD_HARMONY: time may not pass the beat where the new part falls silent under a source chord.
+# FOLLOW_HARMONY: a new note may not be held past where its pitch class stops being a chord tone
+# (it may always last an eighth); "bass": only notes in the bass register.
+HOLD_HARMONY = False
+FOLLOW_HARMONY = False
+FOLLOW_SLACK = 0.0  # beats a note may be held past where it fits
 
 
 @dataclass(frozen=True)
@@ -130,7 +143,8 @@ def kept_tokens(tokenizer, notes: list[Note], tpq: int, shift: int) -> dict[int,
 
 
 def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, frame: SourceFrame,
-                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int) -> np.ndarray:
+                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int,
+                 lengths: np.ndarray | None = None) -> np.ndarray:
     """A token sequence that holds every kept note at its position and adds one voice from the model.
 
     The grammar of sample.sample_tokens applies, plus: time may not pass a position with kept
@@ -154,6 +168,13 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     is_position, is_pitch = vocab.kind == "Position", vocab.kind == "Pitch"
     out_of_range = is_pitch & ((pitch_of < voice.low) | (pitch_of > voice.high))
     low_notes = is_pitch & (pitch_of < BASS_CEILING)
+    pitches = np.flatnonzero(is_pitch)
+    per_onset = voice.per_onset if PER_ONSET_CAP is None else min(voice.per_onset, PER_ONSET_CAP)
+    lengths = np.zeros(vocab.size, dtype=np.int64) if lengths is None else lengths
+    sounding_until = 0  # position where the last new note written so far stops sounding
+    per_beat = vocab.positions_per_beat
+    is_duration = vocab.kind == "Duration"
+    runs = _chord_tone_runs(frame) if FOLLOW_HARMONY else None
     masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     bonuses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -196,17 +217,35 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             out += kept
             last, state = stepper.prime(np.array([kept]), genres, modes, state)
             continue
-        ok, time_ok = allowed(bar, pos, started, pending[next_kept] if next_kept < len(pending) else None)
+        limit = pending[next_kept] if next_kept < len(pending) else None
+        if HOLD_HARMONY:
+            quiet = max(sounding_until, now)  # the new part is silent from here on
+            if quiet < frame.end and frame.roots[quiet] >= 0:
+                hold = -(-quiet // per_beat) * per_beat if quiet > now else (now // per_beat + 1) * per_beat
+                limit = hold if limit is None else min(limit, hold)
+        ok, time_ok = allowed(bar, pos, started, limit)
         chord, root = bonus(min(now, frame.end - 1))
         scores = np.where(ok, last[0], -np.inf)
+        if runs is not None and grammar.prev[0] == "Velocity" and written and (
+                FOLLOW_HARMONY != "bass" or pitch_of[written[-1]] < BASS_CEILING):
+            held = max(int(runs[min(now, frame.end - 1), pitch_of[written[-1]] % 12]) + round(FOLLOW_SLACK * per_beat),
+                       per_beat // 2)
+            scores[is_duration & (lengths > held)] = -np.inf
+        if len(written) >= per_onset:
+            scores[pitches] = -np.inf
+        else:
+            scores[written] = -np.inf  # a new note is not doubled at its onset
+        model_odds = NOTE_ODDS == "all" or (NOTE_ODDS == "first" and not written) or (
+            NOTE_ODDS == "silent" and (now < sounding_until or frame.roots[min(now, frame.end - 1)] < 0))
+        if model_odds:
+            before = _logsumexp(scores[pitches])
         scores += chord
         if root is not None:
             scores += root
-        if len(written) >= voice.per_onset:
-            scores[is_pitch] = -np.inf
-        else:
-            for token in written:  # a new note is not doubled at its onset
-                scores[token] = -np.inf
+        if model_odds and before > -np.inf:
+            after = _logsumexp(scores[pitches])
+            if after > -np.inf:
+                scores[pitches] += before - after
         # if no new note fits here (e.g. a melody below the voice's range), time moves on even
         # where the grammar's taste (no silent opening beat, no two empty bars) would not
         if scores.max() == -np.inf:  # nothing finite (no score is +inf or NaN)
@@ -217,6 +256,8 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         token = draw(rng, _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))[0])
         if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
             break  # time has reached the end and every kept note is written
+        if lengths[token] > 0:
+            sounding_until = max(sounding_until, now + lengths[token])
         if is_pitch[token]:
             written.append(token)
         elif is_time[token]:
@@ -225,6 +266,33 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         out.append(token)
         last, state = stepper.step(np.array([token]), genres, modes, state)
     return np.asarray(out, dtype=np.int64)
+
+
+def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
+    """[positions, 12] how many positions from each position a pitch class stays a chord tone (or
+    no chord sounds)."""
+    fits = frame.chord_tones | (frame.roots < 0)[:, None]
+    runs = np.zeros((frame.end + 1, 12), dtype=np.int64)
+    for p in range(frame.end - 1, -1, -1):
+        runs[p] = np.where(fits[p], runs[p + 1] + 1, 0)
+    return runs
+
+
+def token_lengths(tokenizer) -> np.ndarray:
+    """Length in positions of each Duration token ('Duration_beats.ticks.resolution'), 0 for the others."""
+    per_beat = max(tokenizer.config.beat_res.values())
+    out = np.zeros(len(tokenizer.vocab), dtype=np.int64)
+    for token, i in tokenizer.vocab.items():
+        kind, _, value = token.partition("_")
+        if kind == "Duration":
+            beats, ticks, resolution = (int(v) for v in value.split("."))
+            out[i] = round((beats + ticks / resolution) * per_beat)
+    return out
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    top = x.max()
+    return top if top == -np.inf else float(top + np.log(np.exp(x - top).sum()))
 
 
 def source_frame(tokenizer, score: Score, melody: list[Note], shift: int) -> SourceFrame:
@@ -381,7 +449,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
     tempos = [Tempo(0, qpm=float(tempo))] if tempo else \
         [t.copy() for t in score.tempos if t.time < end_of(score)] or [Tempo(0, qpm=120.0)]
     tempo = float(tempos[0].qpm)
-    pitch_of = token_pitches(model.tokenizer)
+    pitch_of, lengths = token_pitches(model.tokenizer), token_lengths(model.tokenizer)
     bars = frame.end // (BEATS_PER_BAR * model.vocab.positions_per_beat)
     end_tick = end_of(score)  # the converted piece ends where the source does
     per_tick = model.vocab.positions_per_beat / TPQ
@@ -403,7 +471,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             # for it on two busy cores cost more than they give (as compose/regenerate.py measured)
             with one_blas_thread():
                 ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
-                                   frame, forced, voice, sampling, seed * 31 + index)
+                                   frame, forced, voice, sampling, seed * 31 + index, lengths)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
             kept = kept + new  # the next voice hears this one
             if progress:
