@@ -10,9 +10,11 @@ Human pieces are the tokenized pieces decoded back to notes in their own key and
 the model could at best write) and cut to --seconds like the generated ones.
 
 Each --config is one way of composing, a comma-separated list of settings: `none` (free form,
-no lookback), `default` (the shipped per-genre defaults), `form=AABA` (a form plan; `:6` after
-the letters sets the plan's strength in nats), `repetition=3` (lookback strength in nats; `:24`
-after it looks back 2 and 4 bars only, instead of 1, 2 and 4), `scale=1` (scale strength in nats), or several. Each config composes --pieces pieces per genre, seeds 1, 2, ... (101, ... on validation).
+no lookback), `default` (the shipped per-genre defaults; `default,temperature=0.9` changes one of
+them), `form=AABA` (a form plan; `:6` after the letters sets the plan's strength in nats), `repetition=3` (lookback strength in nats; `:24`
+after it looks back 2 and 4 bars only, instead of 1, 2 and 4), `scale=1` (scale strength in nats),
+`temperature=0.9`, `top_p=0.95`, or several. Each config composes --pieces pieces per genre, seeds
+1, 2, ... (101, ... on validation).
 
 Columns, per genre (human row first):
   rep2/rep4   share of 2- and 4-bar windows whose pitch sequence recurs later in the piece,
@@ -26,6 +28,9 @@ Columns, per genre (human row first):
   copied      share of 4-bar windows found in the training split, in any key; longest: longest
               run of notes copied from one training piece (human row: held-out pieces against
               the training split, the yardstick for "no longer than people share by chance")
+  --features  each MGEval feature's overlap area (the mean overlap above is their mean) and, for
+              scalar features, its mean value per set: which distributions lose the overlap
+  --pieces    above 8 composes 8 at a time (seeds go on: 9, 10, ...)
   bits/note   held-out bits per note of the model on that genre's split pieces (sampling options
               do not change it, so it is one figure per genre)
 
@@ -64,13 +69,14 @@ COLUMNS = ("rep2", "rep4", "genre", "pc/30s", "scale", "leap", "poly", "overlap"
 
 
 def parse_config(text: str) -> dict:
-    """'form=AABA:6,repetition=2' -> compose() keyword arguments (plus form_strength)."""
-    if text == "default":
-        return {}
-    if text == "none":
-        return {"form": "none", "repetition": 0.0}
-    out = {"form": "none", "repetition": 0.0}
-    for part in text.split(","):
+    """'form=AABA:6,repetition=2' -> compose() keyword arguments (plus form_strength); settings not
+    named are free form and no lookback, or the genre's defaults when the list starts with `default`."""
+    parts = text.split(",")
+    if parts[0] in ("default", "none"):
+        out = {} if parts.pop(0) == "default" else {"form": "none", "repetition": 0.0}
+    else:
+        out = {"form": "none", "repetition": 0.0}
+    for part in parts:
         name, _, value = part.partition("=")
         if name == "form":
             letters, _, strength = value.partition(":")
@@ -79,6 +85,8 @@ def parse_config(text: str) -> dict:
                 out["form_strength"] = float(strength)
         elif name == "scale":
             out["scale_strength"] = float(value)
+        elif name in ("temperature", "top_p"):
+            out[name] = float(value)
         elif name == "repetition":
             strength, _, bars = value.partition(":")
             out["repetition"] = float(strength)
@@ -86,7 +94,7 @@ def parse_config(text: str) -> dict:
                 out["lookback_bars"] = tuple(int(b) for b in bars)
         else:
             raise SystemExit(f"Unknown config part '{part}'; use none, default, form=LETTERS[:STRENGTH], "
-                             "repetition=N, scale=N.")
+                             "repetition=N, scale=N, temperature=N, top_p=N.")
     return out
 
 
@@ -146,6 +154,9 @@ def set_numbers(scores, reference, genre, accepted, classifier) -> dict:
         "leap": float(np.nanmean([M.mean_pitch_shift(s) for s in scores])),
         "poly": float(np.nanmean([M.polyphony(s) for s in scores])),
         "overlap": float(np.mean(overlaps)),
+        "features": {name: f["overlap_area"] for name, f in result["features"].items()},
+        "means": {name: m["generated"]["mean"] if m["generated"] else math.nan
+                  for name, m in result["metrics"].items()},
     }
 
 
@@ -160,7 +171,7 @@ def bits_per_note(model, pieces, genre) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default", help="Shipped model name or checkpoint folder.")
-    parser.add_argument("--pieces", type=int, default=6, help="Pieces composed per genre and config (at most 8).")
+    parser.add_argument("--pieces", type=int, default=6, help="Pieces composed per genre and config (8 at a time).")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--genres", help="Comma-separated (default: every genre of the model).")
     parser.add_argument("--config", action="append", help="Repeatable; default: none and default.")
@@ -171,6 +182,8 @@ def main() -> None:
     parser.add_argument("--no-bits", action="store_true", help="Skip held-out bits per note (needs torch).")
     parser.add_argument("--baseline", help="Also give this model's bits/note on the same held-out pieces.")
     parser.add_argument("--json", type=Path, help="Also write every number here.")
+    parser.add_argument("--features", action="store_true",
+                        help="Also print each feature's overlap area (where the mean overlap is lost).")
     args = parser.parse_args()
     model = api.load_model(args.model)
     baseline = api.load_model(args.baseline) if args.baseline else None
@@ -198,7 +211,7 @@ def main() -> None:
         half = len(human_scores) // 2
         rows["human"] = set_numbers(human_scores[:half], human_scores[half:], genre, accepted, classifier)
         rows["human"].update({k: v for k, v in set_numbers(human_scores, human_scores, genre, accepted,
-                                                           classifier).items() if k != "overlap"})
+                                                           classifier).items() if k not in ("overlap", "features")})
         for config in configs:
             options = parse_config(config)
             t0 = time.perf_counter()
@@ -206,8 +219,9 @@ def main() -> None:
             strength = options.pop("form_strength", None)
             form.form_strength = (lambda g: strength) if strength is not None else shipped_form_strength
             form.LOOKBACK_BARS = options.pop("lookback_bars", LOOKBACK_BARS)
-            pieces = api.compose(model, seconds=args.seconds, genre=genre, seed=first_seed, variations=args.pieces,
-                                 **options)
+            pieces = [p for start in range(0, args.pieces, 8)  # a request composes at most 8 at once
+                      for p in api.compose(model, seconds=args.seconds, genre=genre, seed=first_seed + start,
+                                           variations=min(8, args.pieces - start), **options)]
             used_strength = form.form_strength(genre) if pieces[0].settings["form"] != "none" else 0.0
             form.form_strength, form.LOOKBACK_BARS = shipped_form_strength, LOOKBACK_BARS
             made[config] = pieces
@@ -232,6 +246,8 @@ def main() -> None:
         if baseline is not None and not args.no_bits:
             results[genre]["baseline_bits_per_note"] = bits_per_note(baseline, held.get(genre, []), genre)
         print_genre(genre, results[genre], configs)
+        if args.features:
+            print_features(results[genre], configs)
     print(f"\n{args.pieces} pieces x {args.seconds:g} s per genre and config, {args.split} split, "
           f"{time.perf_counter() - started:.0f} s in all", flush=True)
     if args.json:
@@ -253,6 +269,21 @@ def print_genre(genre: str, result: dict, configs: list[str]) -> None:
                                                f"repetition {settings['repetition']:g})")
         cells = [("{:.0%}" if c == "genre" else "{:.0f}" if c == "longest" else "{:.2f}").format(row[c]) for c in COLUMNS]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def print_features(result: dict, configs: list[str]) -> None:
+    """One row per feature: its overlap area for each music, then its mean value (scalar features);
+    the features lowest in the first config first."""
+    labels, rows = ["human", *configs], result["rows"]
+    first = rows[configs[0]]["features"]
+    names = sorted(first, key=lambda name: np.nan_to_num(first[name], nan=2.0))
+    print("\n| feature | " + " | ".join(f"overlap {label}" for label in labels) + " | "
+          + " | ".join(f"mean {label}" for label in labels) + " |")
+    print("|---|" + "---|" * 2 * len(labels))
+    for name in names:
+        means = [rows[label]["means"].get(name, math.nan) for label in labels]
+        print(f"| {name} | " + " | ".join(f"{rows[label]['features'][name]:.2f}" for label in labels) + " | "
+              + " | ".join("" if math.isnan(m) else f"{m:.3g}" for m in means) + " |", flush=True)
 
 
 if __name__ == "__main__":
