@@ -83,6 +83,28 @@ def test_the_copier_follows_the_source_bar_through_variations_and_resumes_at_its
     assert np.count_nonzero(biased[0] == 3.0) == 1
 
 
+def test_out_of_step_the_copy_picks_the_next_onset_without_cutting_the_chord_short():
+    tokenizer = build_tokenizer()
+    vocab, ids = Vocabulary(tokenizer), tokenizer.vocab
+    velocity, duration = (sorted(n for n in ids if n.startswith(kind)) for kind in ("Velocity_", "Duration_"))
+    copier = BarCopier(vocab, 1, lambda bar: [bar - 1], strength=5.0)
+    for name in ("Bar_None", "Position_0", "Pitch_60", velocity[3], duration[2], "Position_8", "Pitch_64",
+                 velocity[3], duration[2], "Bar_None", "Position_4", "Pitch_62", velocity[3], duration[2]):
+        copier.advance(0, ids[name])  # the new bar plays a note at an onset the source lacks: out of step
+    assert not copier.in_step(0) and copier.proposals(0) == {ids["Position_8"]}
+    scores = np.zeros((1, vocab.size))
+    scores[0, [i for n, i in ids.items() if n.startswith("Position_") and int(n[9:]) <= 4]] = -np.inf
+    biased = copier(scores)
+    time = copier.time_ids
+    moving_on = lambda s: np.logaddexp.reduce(s[0, time])  # noqa: E731
+    # another note at onset 4 keeps the odds the model gave it against moving on ...
+    assert moving_on(biased) == pytest.approx(moving_on(scores))
+    assert (biased[0, vocab.pitch_ids] == 0).all()
+    # ... and of the onsets, the source's next one is now the likeliest, by the strength
+    others = biased[0, [ids["Position_12"], ids["Bar_None"]]]
+    assert biased[0, ids["Position_8"]] - others == pytest.approx([5.0, 5.0])
+
+
 def _bars(score, first, count):
     notes = M.note_arrays(score)
     bar = M.bar_steps(score)
