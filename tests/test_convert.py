@@ -7,6 +7,7 @@ from symusic import Note, Score, Tempo, Track
 
 from sonatina.compose.convert import ARRANGEMENTS, convert_score
 from sonatina.errors import BadInputError, UnknownOptionError
+from sonatina.music.chords import estimate_chords
 from sonatina.model.registry import load_model
 
 TPQ = 480
@@ -47,6 +48,31 @@ def test_the_melody_is_kept_note_for_note_and_new_parts_stay_under_it(model, gen
         assert all(n.pitch < sounding[n.time] for n in new if n.time in sounding)
     assert out.end() == BARS * 4 * TPQ  # same bars, same length
     assert info["bars"] == BARS and info["key"] == "G major" and info["melody_track"] == 0
+
+
+def new_notes(out: Score) -> list[Note]:
+    return [n for t in out.tracks if t.name not in ("Melody", "Drums") for n in t.notes]
+
+
+@pytest.mark.parametrize("genre", ["folk", "jazz"])
+def test_new_parts_are_not_filled_up_to_their_chord_limit(model, genre):
+    # the chord bonus chooses pitches; it no longer lifts the odds of writing a note at all, which
+    # filled nearly every position up to per_onset (21-31 notes per bar here, against 3 of the source's)
+    per_bar = [len(new_notes(convert_score(model, None, song(), genre, seeds=[seed])[0][0])) / BARS
+               for seed in (1, 2, 3)]
+    assert sum(per_bar) / 3 <= 16 and min(per_bar) >= 2
+
+
+@pytest.mark.parametrize("genre", ["classical", "folk"])
+def test_new_notes_are_not_held_into_a_chord_they_do_not_belong_to(model, genre):
+    source = song()
+    chords = estimate_chords(source)  # one per beat, as the converter reads them
+    (out,), _ = convert_score(model, None, source, genre, seeds=[2])
+    held = [n for n in new_notes(out) if n.duration > TPQ // 2 and n.end < out.end()]  # the last are held to the end
+    assert held
+    for n in held:
+        beats = range(n.time // TPQ, (n.end - 1) // TPQ + 1)
+        assert all(chords[b].root is None or n.pitch % 12 in chords[b].pitch_classes for b in beats), (n, genre)
 
 
 def test_the_same_seed_gives_the_same_piece(model):
