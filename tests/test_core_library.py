@@ -97,6 +97,15 @@ def test_sources_genre_folders_maestro_and_labels(tmp_path):
     assert {r.genre for r in refs} == {"classical"}
 
 
+def test_an_empty_source_is_refused_not_read_as_the_working_folder(tmp_path, monkeypatch):
+    # `sonatina train rock=$ROCK` with $ROCK unset once trained on every file under the cwd
+    make_score(1).dump_midi(str(tmp_path / "stray.mid"))
+    monkeypatch.chdir(tmp_path)
+    for source in ("rock=", "", "  "):
+        with pytest.raises(BadInputError, match="names no file"):
+            collect_sources([source])
+
+
 def test_split_follows_the_piece_not_where_the_collection_lies(tmp_path, monkeypatch):
     for place in ("here", "there/deeper"):
         (tmp_path / place / "songs" / "a").mkdir(parents=True)

@@ -65,6 +65,8 @@ def collect_sources(sources: list[str], genre: str | None = None, genre_folders:
         if "=" in source and not Path(source).exists():
             label, spec = source.split("=", 1)
             label = check_genre(label)
+        if not spec.strip():  # `rock=$UNSET` or "": Path("") is the working folder, never meant
+            raise BadInputError(f"Source '{source}' names no file, folder or music21:COLLECTION.")
         found = _expand(spec, label, genre_folders)
         if not found:
             raise EmptyDatasetError(f"Source '{source}' holds no MIDI, MusicXML, ABC or Humdrum files.")
