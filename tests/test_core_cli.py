@@ -98,6 +98,16 @@ def test_generate_writes_audio_beside_the_midi(tiny_run, tmp_path):
     assert info.channels == 2 and 6 <= info.duration <= 6 + 3.5
 
 
+def test_generate_says_where_it_wrote_in_one_clean_sentence(tiny_run, tmp_path):
+    # in the working folder: no "in .." (the folder "." and the full stop); elsewhere the folder
+    here = subprocess.run([str(BIN / "sonatina"), "generate", "--model", str(tiny_run), "--seconds", "6",
+                           "--seed", "2", "--out", "a.mid"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert here.returncode == 0, here.stderr
+    assert here.stdout.startswith("Wrote a.mid (") and ".." not in here.stdout
+    there = sonatina("generate", "--model", tiny_run, "--seconds", "6", "--seed", "2", "--out", tmp_path / "b" / "b.mid")
+    assert f" in {tmp_path / 'b'}." in there.stdout
+
+
 def torch_modules_imported(*args) -> list[str]:
     """Run `python -X importtime -m sonatina ARGS`; the torch modules it imported."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "sonatina", *map(str, args)],

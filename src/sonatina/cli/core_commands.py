@@ -95,10 +95,11 @@ def generate(out, audio, as_json, **options):
         f"({f['seconds']:.1f} s, {f['settings']['key']}, {f['settings']['tempo']:g} BPM, seed {f['seed']})"
         for f in files)
     folder = Path(files[0]["midi"]).parent
+    where = "" if folder.resolve() == Path.cwd().resolve() else f" in {folder}"  # not "in .."
     inferred = pieces[0].settings.get("inferred_from_primer") or {}
     told = f" From the primer: {'; '.join(f'{k} {v}' for k, v in inferred.items())}." if inferred else ""
     emit({"files": files, "compose_seconds": round(elapsed, 3), "inferred_from_primer": inferred}, as_json,
-         f"Wrote {described} in {folder}.{told}")
+         f"Wrote {described}{where}.{told}")
 
 
 @click.command()
