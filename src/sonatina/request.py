@@ -284,7 +284,8 @@ ConvertRequest = RequestSpec("conversion", [
             "automatically: a track named melody/vocal/lead, else the one that carries the tune).",
             minimum=0, maximum=255, step=1),
     _shared("tempo", help="Beats per minute (default: the original tempo, so the length is kept)."),
-    _shared("key", help="Transpose to this key, e.g. 'D minor' (default: the original key)."),
+    _shared("key", help="Transpose to this key's tonic, e.g. 'D major' (default: the original key); the mode "
+            "stays the piece's own, since its melody is kept note for note."),
     _shared("instrument", help="Instrument for the melody, a General MIDI name or program 0-127 "
             "(default: the genre's lead, e.g. tenor sax in jazz)."),
     _shared("temperature"), _shared("top_k"), _shared("top_p"), _shared("seed"),

@@ -26,9 +26,14 @@ def convert(source, audio, out, as_json, **options):
     files = write_pieces(pieces, outputs)
     info = pieces[0].settings
     written = f" (its parts written as {info['written_as']})" if info["written_as"] != info["genre"] else ""
+    # --key moves the tonic; the kept melody keeps its mode, so "A minor" may come out "A major"
+    mode = (f" (--key sets the tonic; the mode stays the melody's own)"
+            if settings.get("key") and settings["key"] != info["key"] else "")
+    names = ", ".join(Path(f["midi"]).name + (" and " + Path(f["audio"]).name if f.get("audio") else "")
+                      for f in files)
     emit({"files": files, "convert_seconds": round(elapsed, 3)}, as_json,
-         f"Wrote {', '.join(Path(f['midi']).name for f in files)}: {Path(source).name} as {info['genre']}{written}, "
-         f"{info['bars']} bars in {info['key']}, melody of {info['melody_notes']} notes kept, "
+         f"Wrote {names}: {Path(source).name} as {info['genre']}{written}, "
+         f"{info['bars']} bars in {info['key']}{mode}, melody of {info['melody_notes']} notes kept, "
          f"parts: {', '.join(files[0]['tracks'])}.")
 
 

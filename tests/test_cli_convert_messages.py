@@ -1,0 +1,38 @@
+"""What `sonatina convert` tells its user: the files it wrote and the key the piece is in."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from sonatina import api
+from sonatina.cli import main
+from sonatina.model.registry import shipped_models
+
+pytestmark = pytest.mark.skipif(not shipped_models(), reason="no shipped model in src/sonatina/pretrained")
+
+
+@pytest.fixture(scope="module")
+def major_tune(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tune") / "tune.mid"
+    api.compose("default", seconds=10, genre="pop", key="C major", seed=3)[0].write_midi(path)
+    return path
+
+
+def test_a_minor_key_asked_of_a_major_piece_is_explained(major_tune, tmp_path):
+    # the melody is kept, so its mode is too: the user who asked for A minor is told why it is A major
+    result = CliRunner().invoke(main, ["convert", str(major_tune), "--to", "pop", "--key", "A minor", "--seed", "1",
+                                       "--out", str(tmp_path / "x.mid")])
+    assert result.exit_code == 0, result.output
+    assert "in A major (--key sets the tonic; the mode stays the melody's own)" in result.output
+    same = CliRunner().invoke(main, ["convert", str(major_tune), "--to", "pop", "--key", "A major", "--seed", "1",
+                                     "--out", str(tmp_path / "y.mid")])
+    assert "in A major," in same.output and "--key sets" not in same.output
+
+
+def test_the_audio_written_is_named(major_tune, tmp_path):
+    result = CliRunner().invoke(main, ["convert", str(major_tune), "--to", "pop", "--seed", "1", "--audio", "wav",
+                                       "--out", str(tmp_path / "x.mid")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Wrote x.mid and x.wav: tune.mid as pop")
+    assert (tmp_path / "x.wav").stat().st_size > 0
