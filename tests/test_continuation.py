@@ -96,3 +96,16 @@ def test_a_jazz_sax_solo_continues_as_a_jazz_sax_solo(tmp_path):
         assert [t.program for t in score.tracks] == [66]
         assert simultaneous_onsets(score) == 0 and overlaps(score) == 0
         assert score.note_num() > primer.note_num() + 10  # it went on playing
+
+
+def test_a_primer_too_long_is_refused_with_its_tempo_as_people_write_it():
+    # POP909's files say 90.0002 BPM; the sentence a user reads says 90
+    from sonatina.compose.pieces import check_primer_fits
+    from sonatina.request import SettingError
+
+    primer = Score(480)
+    primer.tempos.append(Tempo(0, qpm=90.0002))
+    primer.tracks.append(Track("piano"))
+    primer.tracks[0].notes.extend(Note(i * 480, 480, 60, 80) for i in range(60))  # 60 beats: 40 s at 90 BPM
+    with pytest.raises(SettingError, match=r"lasts about 4\d s at 90 BPM; ask for more than 4\d seconds"):
+        check_primer_fits(primer, 30)

@@ -148,7 +148,7 @@ def check_primer_fits(primer: Score, seconds: float, tempo: float | None = None)
     primer_beats = last_onset / primer.ticks_per_quarter
     if primer_beats >= seconds * tempo / 60.0 - MIN_LAST_NOTE_BEATS:
         needed = (primer_beats + MIN_LAST_NOTE_BEATS) * 60.0 / tempo
-        raise SettingError("seconds", f"The primer already lasts about {needed:.0f} s at {tempo:g} BPM; ask for "
+        raise SettingError("seconds", f"The primer already lasts about {needed:.0f} s at {round(tempo, 1):g} BPM; ask for "
                                       f"more than {needed:.0f} seconds so there is something to compose.")
 
 
