@@ -106,6 +106,14 @@ def test_an_empty_source_is_refused_not_read_as_the_working_folder(tmp_path, mon
             collect_sources([source])
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_cuda_without_a_gpu_is_refused_before_the_data_is_read(tmp_path):
+    # a large corpus took minutes to tokenize before this error; now the missing source is not even looked at
+    for preset in ("small", "twolayer"):
+        with pytest.raises(SonatinaError, match="no CUDA GPU"):
+            api.train([str(tmp_path / "not-read")], tmp_path / "run", preset=preset, device="cuda", max_minutes=1)
+
+
 def test_split_follows_the_piece_not_where_the_collection_lies(tmp_path, monkeypatch):
     for place in ("here", "there/deeper"):
         (tmp_path / place / "songs" / "a").mkdir(parents=True)

@@ -75,6 +75,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.transpose must be within 0-12 semitones, got {self.transpose!r}.")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"TrainConfig.device must be 'cpu' or 'cuda', got {self.device!r}.")
+        if self.device != "cpu" and not torch.cuda.is_available():  # said before any data is read
+            raise SonatinaError("--device cuda was asked for, but this machine has no CUDA GPU that PyTorch can use.")
 
 
 def _distributed() -> tuple[int, int]:
