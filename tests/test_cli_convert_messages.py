@@ -36,3 +36,13 @@ def test_the_audio_written_is_named(major_tune, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Wrote x.mid and x.wav: tune.mid as pop")
     assert (tmp_path / "x.wav").stat().st_size > 0
+
+
+@pytest.mark.parametrize("command", [["convert", "--to", "pop"], ["regenerate", "--bars", "2-3"]])
+def test_writing_over_the_source_is_refused_naming_it_the_source(major_tune, tmp_path, command):
+    copy = tmp_path / "mine.mid"
+    copy.write_bytes(major_tune.read_bytes())
+    result = CliRunner().invoke(main, [command[0], str(copy), *command[1:], "--out", str(copy)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == f"Error: Writing '{copy}' would overwrite the source; choose another --out."
+    assert copy.read_bytes() == major_tune.read_bytes()

@@ -58,9 +58,10 @@ def request_options(spec):
     return decorate
 
 
-def output_paths(out: Path, audio: str | None, variations: int, primer: str | None) -> list[tuple[Path, Path | None]]:
+def output_paths(out: Path, audio: str | None, variations: int, primer: str | None,
+                 what: str = "primer") -> list[tuple[Path, Path | None]]:
     """(MIDI path, audio path) per piece, or one sentence when a path would write the wrong kind of
-    file or two files (or a file and the primer) would share a path."""
+    file or two files (or a file and the primer or source, named by `what`) would share a path."""
     if out.suffix.lower() not in MIDI_OUT_SUFFIXES:
         hint = f"; for audio add --audio {out.suffix.lower()[1:]}, which writes it beside the MIDI" \
             if out.suffix.lower() in (".mp3", ".wav", ".flac") else ""
@@ -70,7 +71,7 @@ def output_paths(out: Path, audio: str | None, variations: int, primer: str | No
     taken = set()
     for path in (p for pair in paths for p in pair if p is not None):
         if primer and path.resolve() == Path(primer).resolve():
-            raise SonatinaError(f"Writing '{path}' would overwrite the primer; choose another --out.")
+            raise SonatinaError(f"Writing '{path}' would overwrite the {what}; choose another --out.")
         if path.resolve() in taken:
             raise SonatinaError(f"Two outputs would share the path '{path}'; choose another --out.")
         taken.add(path.resolve())

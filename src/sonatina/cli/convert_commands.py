@@ -19,7 +19,7 @@ def convert(source, audio, out, as_json, **options):
     from sonatina import api
 
     settings = ConvertRequest.validate(options)
-    outputs = output_paths(Path(out), audio, settings["variations"], source)
+    outputs = output_paths(Path(out), audio, settings["variations"], source, what="source")
     started = time.monotonic()
     pieces = api.convert(source, **settings)
     elapsed = time.monotonic() - started

@@ -45,7 +45,7 @@ def _edit(edit, spec, source, audio, out, options):
     """SOURCE edited by `edit` (an api function) and written: the piece, its files and the
     seconds the edit took. A bad option is one sentence before anything is read."""
     spec.validate(options)
-    outputs = output_paths(Path(out), audio, 1, source)
+    outputs = output_paths(Path(out), audio, 1, source, what="source")
     started = time.monotonic()
     piece = edit(source, **options)
     elapsed = time.monotonic() - started
