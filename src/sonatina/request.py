@@ -230,7 +230,7 @@ GenerationRequest = RequestSpec("generation", [
     Setting("model", "text", "Model", "Shipped model name (see `sonatina models`); the CLI also takes a checkpoint "
             "file or run folder. Seed designs take no genre or mode (genre sets only the default tempo and key); classic "
             "and twolayer write one note or chord per half beat at one length and velocity.", default="default"),
-    Setting("genre", "text", "Genre", "Style to compose in, one of the model's genres (default: the model's first)."),
+    Setting("genre", "text", "Genre", "Style to compose in, one of the model's genres (default: the one it learned the most music of)."),
     Setting("seconds", "number", "Length in seconds", "Length of each piece in seconds.", default=30.0,
             minimum=5, maximum=600, step=1),
     Setting("tempo", "number", "Tempo (BPM)", "Beats per minute (default: typical for the genre or the primer).",
