@@ -1,11 +1,14 @@
 """Conversion speed, before and after: the converter at a git revision against the working tree's.
 
     .venv/bin/python bench/convert_speed.py --data ../shared/datasets --before 945d33c [--pieces 1 --bars 16] [--model M]
+        [--targets jazz folk] [--repeats 3]
 
 Both converters run in one process, interleaved piece by piece, with the same loaded models, on
 test-split pieces (bench/convert.py's), seed 1. Reports CPU and wall seconds per minute of music
 for each, and whether the two wrote identical notes: on a shared, loaded box, CPU time of the
-process is the fairer measure, and interleaving puts both under the same load.
+process is the fairer measure, and interleaving puts both under the same load. With --repeats N
+each conversion runs N times (before, now, before, now, ...) and the least time of each counts:
+the load only ever adds time.
 
 Only compose/convert.py is taken from the revision: what it imports (the sampler, the steppers) is
 the working tree's. To compare whole trees (every module as it was), use bench/compose_speed.py.
@@ -54,35 +57,43 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=1)
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--model", default="default", help="model name or folder (a private copy keeps runs comparable)")
+    parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS, help="target genres to convert to")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each conversion; the least time counts")
     args = parser.parse_args()
     before = module_at(args.before)
     model, drums = load_model(args.model), drum_model()
     warm = held_out(args.data, "pop", 1, 4)[0][1]
     for module in (before, now):
         module.convert_score(model, drums, warm, "jazz", seeds=[0])
-    cpu = {}
+    cpu, walls = {}, ([], [])
     for source in SOURCE_GENRES:
         for key, score in held_out(args.data, source, args.pieces, args.bars):
             minutes = seconds(score) / 60
-            for target in TARGETS:
-                made = []
-                for module in (before, now):
-                    started, clock = time.process_time(), time.perf_counter()
-                    out = module.convert_score(model, drums, score, target, seeds=[1])[0][0]
-                    made.append((notes(out), (time.process_time() - started) / minutes,
-                                 (time.perf_counter() - clock) / minutes))
+            for target in args.targets:
+                made = [[None, np.inf, np.inf], [None, np.inf, np.inf]]  # notes, CPU, wall
+                for _ in range(args.repeats):
+                    for side, module in enumerate((before, now)):
+                        started, clock = time.process_time(), time.perf_counter()
+                        out = module.convert_score(model, drums, score, target, seeds=[1])[0][0]
+                        made[side] = [notes(out), min(made[side][1], (time.process_time() - started) / minutes),
+                                      min(made[side][2], (time.perf_counter() - clock) / minutes)]
                 same = made[0][0] == made[1][0]
                 cpu.setdefault((source, target), []).append((made[0][1], made[1][1], same))
+                walls[0].append(made[0][2])
+                walls[1].append(made[1][2])
                 print(f"{source:>9} {key} -> {target:<9} cpu s/min {made[0][1]:.2f} -> {made[1][1]:.2f}  "
                       f"wall {made[0][2]:.2f} -> {made[1][2]:.2f}  {'identical' if same else 'DIFFERENT'}",
                       flush=True)
     print(f"\nCPU seconds per minute of music, {args.before} -> now (rows: source, columns: target)\n")
-    print("| source \\ target | " + " | ".join(TARGETS) + " |")
-    print("|---|" + "---|" * len(TARGETS))
+    print("| source \\ target | " + " | ".join(args.targets) + " |")
+    print("|---|" + "---|" * len(args.targets))
     for source in SOURCE_GENRES:
         cells = [f"{np.mean([a for a, _, _ in cpu[(source, t)]]):.2f} -> {np.mean([b for _, b, _ in cpu[(source, t)]]):.2f}"
-                 for t in TARGETS]
+                 for t in args.targets]
         print(f"| {source} | " + " | ".join(cells) + " |")
+    print(f"\nmean over the conversions: {np.mean([a for v in cpu.values() for a, _, _ in v]):.3f} -> "
+          f"{np.mean([b for v in cpu.values() for _, b, _ in v]):.3f} CPU s per minute; wall "
+          f"{np.mean(walls[0]):.3f} -> {np.mean(walls[1]):.3f}")
     print(f"\nidentical notes in {sum(s for v in cpu.values() for _, _, s in v)} of "
           f"{sum(len(v) for v in cpu.values())} conversions")
 
