@@ -109,3 +109,22 @@ def test_a_primer_too_long_is_refused_with_its_tempo_as_people_write_it():
     primer.tracks[0].notes.extend(Note(i * 480, 480, 60, 80) for i in range(60))  # 60 beats: 40 s at 90 BPM
     with pytest.raises(SettingError, match=r"lasts about 4\d s at 90 BPM; ask for more than 4\d seconds"):
         check_primer_fits(primer, 30)
+
+
+def test_a_primer_in_f_sharp_keeps_its_octave():
+    # the tritone: F# went up 6 to C and up 6 again, so the primer came back an octave higher
+    from sonatina.music.keys import estimate_key
+
+    primer = Score(480)
+    primer.tempos.append(Tempo(0, qpm=100))
+    primer.tracks.append(Track("piano"))
+    line = [66, 68, 70, 71, 73, 75, 77, 78, 73, 70, 66, 61, 66, 70, 73, 78]  # F# major up and down
+    primer.tracks[0].notes.extend(Note(i * 480, 460, p, 80) for i, p in enumerate(line))
+    primer.tracks[0].notes.extend(Note(i * 1920, 1900, 54, 70) for i in range(4))  # F#3 under each bar
+    assert estimate_key(np.array([n.pitch for n in primer.tracks[0].notes]),
+                        np.array([n.duration for n in primer.tracks[0].notes]))[0] == 6
+    piece = api.compose("default", primer=primer, seconds=20, seed=3)[0]
+    assert piece.settings["key"].startswith("F#")
+    ticks = piece.score.ticks_per_quarter / 480
+    heard = sorted((round(n.time / ticks), n.pitch) for t in piece.score.tracks for n in t.notes if n.time < 8 * 480 * ticks)
+    assert heard == sorted((n.time, n.pitch) for n in primer.tracks[0].notes if n.time < 8 * 480)

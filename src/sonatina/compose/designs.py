@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from symusic import KeySignature, Score, TimeSignature
 
-from sonatina.compose.pieces import TICKS_PER_QUARTER, Piece, _sharps, _transpose, tempo_seeds_and_keys
+from sonatina.compose.pieces import TICKS_PER_QUARTER, Piece, _sharps, _transpose, from_c, tempo_seeds_and_keys
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, _softmax, apply_temperature, apply_top_k,
                                      apply_top_p, finish_ending)
 from sonatina.data.corpus import load_score
@@ -27,7 +27,7 @@ from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.model.designs import HEADS, windows_before
 from sonatina.model.registry import LoadedModel
 from sonatina.music.instruments import instrument_name, resolve_instrument
-from sonatina.music.keys import key_name, parse_key, shift_to
+from sonatina.music.keys import key_name, parse_key
 from sonatina.request import GenerationRequest
 
 SETTINGS = ("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations")
@@ -65,7 +65,7 @@ def compose_design(model: LoadedModel, *, primer: str | Path | Score | None = No
     pieces = []
     for i, (notes, (tonic, mode)) in enumerate(zip(bodies, keys)):
         score = notes_to_score(notes, tempo, program, TICKS_PER_QUARTER)
-        _transpose(score, shift_to(0, tonic))
+        _transpose(score, from_c(tonic, primer_info))
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
         score.key_signatures = [KeySignature(0, _sharps(tonic, mode), 1 if mode == "minor" else 0)]

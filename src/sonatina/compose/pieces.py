@@ -99,7 +99,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     pieces = []
     for i, (ids, (tonic, mode)) in enumerate(zip(sequences, keys)):
         score = decode(model.tokenizer, ids, tempo, program)
-        _transpose(score, shift_to(0, tonic))
+        _transpose(score, from_c(tonic, primer_info))
         if monophonic:
             end_at_next_onset(score)
         finish_ending(score, end_tick)
@@ -168,6 +168,15 @@ def _choose_key(seed: int, target, primer_info, minor_share: float, tonics: dict
         shares = np.asarray(tonics[mode], dtype=float)
         tonic = int(rng.choice(12, p=shares / shares.sum()))
     return tonic, mode
+
+
+def from_c(tonic: int, primer_info=None) -> int:
+    """Semitones that move a piece composed on C to `tonic`. A primer kept in its own key goes back
+    by exactly the move that took it to C: shift_to's tritone is +6 both ways, so an F# primer
+    moved up to C and then up again to F# came out an octave above itself."""
+    if primer_info is not None and primer_info.tonic == tonic:
+        return -shift_to(tonic, 0)
+    return shift_to(0, tonic)
 
 
 def _transpose(score: Score, semitones: int) -> None:
