@@ -81,7 +81,8 @@ def main() -> None:
                 print(f"{source:>9} {key} -> {target:<5} " + "  ".join(
                     f"{name}: wall {w:.2f} cpu {c:.2f}" for name, (w, c) in best.items()), flush=True)
     for name, values in totals.items():
-        print(f"mean {name}: wall {np.mean([w for w, _ in values]):.3f}  cpu {np.mean([c for _, c in values]):.3f} s per minute")
+        walls, cpus = zip(*values)
+        print(f"mean {name}: wall {np.mean(walls):.3f}  cpu {np.mean(cpus):.3f} s per minute")
 
 
 if __name__ == "__main__":
