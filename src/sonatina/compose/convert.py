@@ -54,11 +54,6 @@ NOTE_ODDS = "silent"
 # A new note is not held past where its pitch class stops being a tone of the source's chord (it
 # may always last an eighth), so held notes do not smear the next chord. Not for dense voices.
 FOLLOW_HARMONY = True
-# Targets with two voices (jazz, folk: a bass line, then a part that hears it) write them side by
-# side, the second a bar or more behind the first, so both voices' tokens are stepped through the
-# network together (`sample_voices`); False writes one voice after the other, as before.
-# bench/RESULTS.md, "Convert: two voices stepped together".
-VOICES_TOGETHER = True
 
 
 @dataclass(frozen=True)
@@ -152,33 +147,7 @@ def kept_tokens(tokenizer, notes: list[Note], tpq: int, shift: int) -> dict[int,
 def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, frame: SourceFrame,
                  forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int,
                  lengths: np.ndarray | None = None) -> np.ndarray:
-    """A token sequence that holds every kept note at its position and adds one voice from the model
-    (the rules: `voice_tokens`), the network run on each token as it is chosen."""
-    genres, modes = np.array([genre]), np.array([mode])
-    run = voice_tokens(vocab, pitch_of, frame, forced, voice, sampling, seed, lengths)
-    tokens, _ = next(run)
-    last, state = stepper.prime(np.array([tokens]), genres, modes)
-    try:
-        while True:
-            tokens, _ = run.send(last[0])
-            if len(tokens) == 1:
-                last, state = stepper.step(np.array(tokens), genres, modes, state)
-            else:  # kept notes: read in one call
-                last, state = stepper.prime(np.array([tokens]), genres, modes, state)
-    except StopIteration as done:
-        return done.value
-
-
-def voice_tokens(vocab, pitch_of: np.ndarray, frame: SourceFrame, forced: dict[int, list[int]], voice: Voice,
-                 sampling: SamplingConfig, seed: int, lengths: np.ndarray | None = None,
-                 out: list[int] | None = None):
-    """The sampler of one voice, as a generator that leaves running the network to its caller.
-
-    It yields (tokens the network is to read next, the position the voice has reached: its notes
-    starting before it are final) and is sent the network's logits [V] after them; it returns the
-    whole token sequence, written as it goes into `out` (where the caller may read it). The first
-    tokens are the primer. `forced` may grow while it runs (`sample_voices` adds kept notes as the voice
-    they come from writes them), but only ever beyond the bar the voice is in.
+    """A token sequence that holds every kept note at its position and adds one voice from the model.
 
     The grammar of sample.sample_tokens applies, plus: time may not pass a position with kept
     notes before they are written (arriving there writes them first); new pitches stay in the
@@ -194,10 +163,11 @@ def voice_tokens(vocab, pitch_of: np.ndarray, frame: SourceFrame, forced: dict[i
     rng = np.random.default_rng(seed)
     grammar = Grammar(vocab, 1)
     per_bar, eighth = BEATS_PER_BAR * vocab.positions_per_beat, vocab.positions_per_beat // 2
+    genres, modes = np.array([genre]), np.array([mode])
+    last, state = stepper.prime(np.array([[vocab.bos]]), genres, modes)
     pending, next_kept = sorted(forced), 0
     written: list[int] = []  # pitch tokens of the new notes at the current position
-    out = [] if out is None else out
-    last = yield [vocab.bos], 0
+    out: list[int] = []
     end_beat = frame.end / vocab.positions_per_beat - MIN_LAST_NOTE_BEATS
     is_time = np.isin(vocab.kind, ("Bar", "Position"))
     is_position, is_pitch = vocab.kind == "Position", vocab.kind == "Pitch"
@@ -238,27 +208,22 @@ def voice_tokens(vocab, pitch_of: np.ndarray, frame: SourceFrame, forced: dict[i
             bonuses[here] = chord, root if root.any() else None  # adding zeros changes nothing: skipped
         return bonuses[here]
 
-    def reached() -> int:
-        return max(int(grammar.bar[0]), 0) * per_bar + max(int(grammar.pos[0]), 0)
-
     for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
         started, pos = int(grammar.bar[0]) >= 0, int(grammar.pos[0])
         bar = int(grammar.bar[0]) if started else 0
         now = bar * per_bar + max(pos, 0)
-        if len(pending) != len(forced):  # kept notes were added, all after the ones already known
-            pending = sorted(forced)
         if next_kept < len(pending) and grammar.prev[0] == "Position" and now == pending[next_kept]:
             kept = forced[pending[next_kept]]  # arrived at kept notes: they are written first, in one pass
             next_kept += 1
             for token in kept:
                 grammar.advance(0, token)
             out += kept
-            last = yield kept, reached()
+            last, state = stepper.prime(np.array([kept]), genres, modes, state)
             continue
         ok, time_ok = allowed(bar, pos, started, pending[next_kept] if next_kept < len(pending) else None)
         here = min(now, frame.end - 1)
         chord, root = bonus(here)
-        scores = np.where(ok, last, -np.inf)
+        scores = np.where(ok, last[0], -np.inf)
         if runs is not None and grammar.prev[0] == "Velocity" and written:  # the new note's length
             scores[is_duration & (lengths > max(int(runs[here, pitch_of[written[-1]] % 12]), eighth))] = -np.inf
         if len(written) >= voice.per_onset:
@@ -279,7 +244,7 @@ def voice_tokens(vocab, pitch_of: np.ndarray, frame: SourceFrame, forced: dict[i
         # if no new note fits here (e.g. a melody below the voice's range), time moves on even
         # where the grammar's taste (no silent opening beat, no two empty bars) would not
         if scores.max() == -np.inf:  # nothing finite (no score is +inf or NaN)
-            scores = np.where(time_ok, last, -np.inf)
+            scores = np.where(time_ok, last[0], -np.inf)
         scores = scores[None]
         if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
             scores = apply_temperature(scores, sampling.temperature)
@@ -294,96 +259,8 @@ def voice_tokens(vocab, pitch_of: np.ndarray, frame: SourceFrame, forced: dict[i
             written.clear()
         grammar.advance(0, token)
         out.append(token)
-        last = yield [token], reached()
+        last, state = stepper.step(np.array([token]), genres, modes, state)
     return np.asarray(out, dtype=np.int64)
-
-
-def sample_voices(stepper, tokenizer, vocab, pitch_of: np.ndarray, writers: list[int], mode: int,
-                  frame: SourceFrame, kept: list[Note], voices: tuple[Voice, ...], sampling: SamplingConfig,
-                  seeds: list[int], lengths: np.ndarray, on_done=None) -> list[np.ndarray]:
-    """Each voice's tokens as `sample_voice` writes them one voice after another, each hearing the
-    kept notes and the voices before it, but written side by side, so that the voices' single
-    tokens go through the network together: a step of two rows costs ~1.15 steps of one
-    (TableStepper.step_rows), and stepping is most of a conversion's time. Only as many steps are
-    shared as the shorter voice has tokens (the bass line: a fifth to a third of them), so a
-    two-voice conversion takes ~5 % less time, not half (bench/RESULTS.md).
-
-    A voice hears a part as kept notes, so it may choose its next token only once every part before
-    it has written all its notes up to the end of the voice's bar (up to the end of the piece in the
-    last bar): then its choices are those it makes one voice after another, with the same random
-    draws; only the float rounding of the rows stepped together differs. `on_done(index)` is
-    called as each voice finishes."""
-    per_bar = BEATS_PER_BAR * vocab.positions_per_beat
-    bars, everything = frame.end // per_bar, frame.end + 1
-    outs: list[list[int]] = [[] for _ in voices]
-    forced = [kept_tokens(tokenizer, kept, TPQ, frame.shift)] + [{} for _ in voices[1:]]
-    known = [everything] + [0] * (len(voices) - 1)  # each voice's kept tokens are final before this
-    runs = [voice_tokens(vocab, pitch_of, frame, forced[i], voice, sampling, seeds[i], lengths, outs[i])
-            for i, voice in enumerate(voices)]
-    requests = [list(next(run)[0]) for run in runs]  # tokens each voice has asked the network to read
-    reached = [0] * len(voices)  # notes a voice starts before this are final (`everything` when done)
-    states: list = [stepper.initial_state(1) for _ in voices]
-    logits: list = [None] * len(voices)
-    results: list = [None] * len(voices)
-    genres, modes = np.array(writers), np.array([mode] * len(voices))
-    joint = None  # (voices, their state as one batch) while the same voices step together
-    batches: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # (genres, modes) of the voices stepped together
-
-    def hears_enough(i: int) -> bool:
-        """Whether the parts before voice i are final wherever voice i's next choice depends on them."""
-        if i == 0:
-            return True
-        bar = reached[i] // per_bar
-        need = (bar + 1) * per_bar if bar + 1 < bars else everything
-        ready = min(reached[:i])
-        if ready < need:
-            return False
-        if known[i] < need:  # the kept notes up to where the parts before are final, as they will stay
-            # (only notes starting before there are read: a position's tokens depend on its notes alone)
-            before = (min(ready, frame.end) + 1) * TPQ // vocab.positions_per_beat
-            heard = [n for n in kept if n.time < before]
-            for j in range(i):
-                heard += _new_notes(tokenizer, np.asarray(outs[j], dtype=np.int64), heard, frame.shift)
-            forced[i].update((p, tokens) for p, tokens in kept_tokens(tokenizer, heard, TPQ, frame.shift).items()
-                             if known[i] <= p < ready)
-            known[i] = ready
-        return True
-
-    while any(r is None for r in results):
-        # the network reads one token of each voice that has tokens to read (kept notes are read
-        # token by token too, so they pair with the other voice's tokens), all in one step
-        rows = [i for i, request in enumerate(requests) if request]
-        tokens = np.array([requests[i].pop(0) for i in rows])
-        key = tuple(rows)
-        if key not in batches:
-            batches[key] = genres[rows], modes[rows]
-        if joint is not None and joint[0] != key:  # the voices stepped together last time part
-            for row, i in enumerate(joint[0]):
-                states[i] = [(h[row:row + 1], c[row:row + 1]) for h, c in joint[1]]
-            joint = None
-        if len(rows) == 1:
-            out, states[rows[0]] = stepper.step(tokens, *batches[key], states[rows[0]])
-            logits[rows[0]] = out[0]
-        elif rows:
-            if joint is None:
-                joint = key, [(np.concatenate([states[i][layer][0] for i in rows]),
-                               np.concatenate([states[i][layer][1] for i in rows])) for layer in range(len(states[rows[0]]))]
-            out, together = stepper.step_rows(tokens, *batches[key], joint[1])
-            joint = key, together
-            for row, i in enumerate(rows):
-                logits[i] = out[row]
-        # each voice that has read its tokens and hears enough chooses its next ones
-        for i, run in enumerate(runs):
-            if results[i] is not None or requests[i] or not hears_enough(i):
-                continue
-            try:
-                asked, reached[i] = run.send(logits[i])
-                requests[i] = list(asked)  # a copy: kept tokens are the voice's own lists
-            except StopIteration as done:
-                results[i], reached[i] = done.value, everything
-                if on_done:
-                    on_done(i)
-    return results
 
 
 def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
@@ -577,39 +454,24 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         return -1 if root < 0 else (root - frame.shift) % 12
 
     stepper = _table_stepper(model.stepper)
-    voices = frame_rules.voices
-    writers = [model.genres.index(next((g for g in voice.writes_as if g in model.genres), writer)) for voice in voices]
-    finished = [0]
-
-    def part_done(_index=None) -> None:
-        finished[0] += 1
-        if progress:
-            progress(finished[0] / (len(seeds) * len(voices)))
-
     results = []
     for number, seed in enumerate(seeds):
         unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)
         kept = melody + bass + unchanged
-        written = None
-        if VOICES_TOGETHER and len(voices) > 1:
-            # one BLAS thread: a step is a product of one or two rows, and OpenBLAS's threads
-            # spinning for it on two busy cores cost more than they give (compose/regenerate.py)
-            with one_blas_thread():
-                written = sample_voices(stepper, model.tokenizer, model.vocab, pitch_of, writers, mode_index(mode),
-                                        frame, kept, voices, sampling, [seed * 31 + i for i in range(len(voices))],
-                                        lengths, part_done)
         parts = []
-        for index, voice in enumerate(voices):
-            if written is not None:
-                ids = written[index]
-            else:  # one voice after another
-                forced = kept_tokens(model.tokenizer, kept, TPQ, frame.shift)
-                with one_blas_thread():
-                    ids = sample_voice(stepper, model.vocab, pitch_of, writers[index], mode_index(mode),
-                                       frame, forced, voice, sampling, seed * 31 + index, lengths)
-                part_done()
+        for index, voice in enumerate(frame_rules.voices):
+            forced = kept_tokens(model.tokenizer, kept, TPQ, frame.shift)
+            voice_writer = next((g for g in voice.writes_as if g in model.genres), writer)
+            # one BLAS thread: a step is a one-row matrix product, and OpenBLAS's threads spinning
+            # for it on two busy cores cost more than they give (as compose/regenerate.py measured)
+            with one_blas_thread():
+                ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
+                                   frame, forced, voice, sampling, seed * 31 + index, lengths)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
             kept = kept + new  # the next voice hears this one
+            if progress:
+                done = number * len(frame_rules.voices) + index + 1
+                progress(done / (len(seeds) * len(frame_rules.voices)))
             parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
         out = Score(TPQ)
         out.tempos = tempos

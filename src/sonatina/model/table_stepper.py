@@ -35,7 +35,6 @@ class TableStepper:
         self.mode_in = half(stepper.mode_embed @ w_ih)
         self.first_hh = half(w_hh)
         self.deeper = [(half(np.vstack([w_ih, w_hh])), half(b)) for w_ih, w_hh, b in stepper.layers[1:]]
-        self._deeper_halves = [(w[:H], w[H:], b) for w, b in self.deeper]  # views, for step_rows
         self.head_w, self.head_b = stepper.head_w, stepper.head_b
         self._inputs: dict[tuple[int, int, int], np.ndarray] = {}  # see _first_input
 
@@ -73,26 +72,6 @@ class TableStepper:
         x = h
         for (w, b), (h, c) in zip(self.deeper, state[1:]):
             gates = np.concatenate([x, h], axis=-1) @ w
-            gates += b
-            h, c = self._cell(gates, c)
-            new_state.append((h, c))
-            x = h
-        return x @ self.head_w + self.head_b, new_state
-
-    def step_rows(self, tokens, genre, mode, state: State) -> tuple[np.ndarray, State]:
-        """step() for a few rows at once (voices sampled side by side), each weight read once for all.
-
-        A deeper layer multiplies its input and its hidden state by the two halves of its stacked
-        matrix apart: OpenBLAS takes ~3x longer for two rows by the [2H, 4H] matrix than by its two
-        [H, 4H] halves, so two rows step in ~1.15x one row's time. Agrees with step() row by row up
-        to float32 rounding in sums (not bit for bit)."""
-        h, c = state[0]
-        h, c = self._cell(self.token_in[tokens] + self.genre_in[genre] + self.mode_in[mode] + h @ self.first_hh, c)
-        new_state = [(h, c)]
-        x = h
-        for (w_x, w_h, b), (h, c) in zip(self._deeper_halves, state[1:]):
-            gates = x @ w_x
-            gates += h @ w_h
             gates += b
             h, c = self._cell(gates, c)
             new_state.append((h, c))
