@@ -291,7 +291,15 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
                     allowed = time_ok & ~(is_position & (vocab.position_of <= pos))
                     if bar == start_bar:
                         allowed &= ~(is_position & (vocab.position_of < start_q))
-                scores = np.where(allowed, last[row], -np.inf)[None]
+                logits = last[row]
+                barred = mask[row] & is_time & ~time_ok  # time steps past the next kept notes
+                if barred.any():  # they must be reached first: that step takes the barred steps' odds
+                    limit = pending[next_forced[row]]
+                    reach = vocab.bar if limit == (bar + 1) * grid.per_bar else grid.position_id.get(limit - bar * grid.per_bar)
+                    if reach is not None and allowed[reach]:
+                        logits = logits.copy()
+                        logits[reach] = np.logaddexp(logits[reach], np.logaddexp.reduce(logits[barred]))
+                scores = np.where(allowed, logits, -np.inf)[None]
                 scores = apply_top_p(apply_top_k(apply_temperature(scores, sampling.temperature), sampling.top_k),
                                      sampling.top_p)
                 token = int(rngs[row].choice(vocab.size, p=_softmax(scores)[0]))
