@@ -51,6 +51,9 @@ def test_signup_rejects_oversized_photo_and_too_many_pixels(app, auth):
     huge = png_bytes(size=(6000, 5000), mode="1", color=1)  # 30 megapixels in a few kB
     response = auth.signup(photo=huge)
     assert response.status_code == 400 and "too many pixels" in response.get_data(as_text=True)
+    vast = png_bytes(size=(20000, 20000), mode="1", color=1)  # past Pillow's own bomb guard, which said "not an image"
+    response = auth.signup(photo=vast)
+    assert response.status_code == 400 and "too many pixels" in response.get_data(as_text=True)
     assert user(app) is None and files_in(app) == []
 
 

@@ -36,7 +36,9 @@ def save_photo(upload) -> str:
             image = _flatten(image)
     except BadInputError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, past ~179 megapixels, fires in open()
+        raise BadInputError("The photo has too many pixels; please pick one under 25 megapixels.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise BadInputError("The photo could not be read as an image.") from exc
     name = storage.new_name("photos", ".jpg")
     image.save(storage.path(name), "JPEG", quality=88, optimize=True)
