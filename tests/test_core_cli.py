@@ -40,6 +40,26 @@ def test_train_generate_evaluate_round(tiny_corpus, tmp_path):
     assert ev["bits_per_note"] > 0 and ev["pieces"] == 1
 
 
+def test_training_into_a_folder_with_a_trained_model_is_refused_unless_asked(tiny_run, tiny_corpus, tmp_path):
+    from sonatina import api
+    from sonatina.errors import SonatinaError
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    weights = (run / "model.safetensors").read_bytes()
+    tiny = ["--preset", "tiny", "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "4", "--seq-len", "32"]
+    proc = sonatina("train", tiny_corpus, "--out", run, *tiny, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "already holds a trained model" in proc.stderr and "--resume" in proc.stderr and "--overwrite" in proc.stderr
+    assert (run / "model.safetensors").read_bytes() == weights  # the user's model is untouched
+    with pytest.raises(SonatinaError) as refused:  # seed designs cannot resume: not offered
+        api.train([str(tiny_corpus)], run, preset="classic", epochs=1)
+    assert "--overwrite" in str(refused.value) and "--resume" not in str(refused.value)
+    sonatina("train", tiny_corpus, "--out", run, *tiny, "--overwrite")
+    assert (run / "model.safetensors").read_bytes() != weights
+
+
 @pytest.mark.parametrize("args,message", [
     (["generate", "--seconds", "10", "--model", "nope", "--out", "x.mid"], "No model 'nope'"),
     (["generate", "--seconds", "10", "--key", "Q major", "--out", "x.mid"], "Unknown key"),

@@ -54,15 +54,17 @@ def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece
 def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: str | None = None,
           genre_folders: bool = False, limit: int | None = None, resume: bool = False, progress: bool = True,
           model_overrides: dict | None = None, description: str = "", command: str | None = None,
-          init_from: str | Path | None = None, **train_options) -> dict:
+          init_from: str | Path | None = None, overwrite: bool = False, **train_options) -> dict:
     """Train a model on SOURCES into folder OUT; returns the best checkpoint's card.
 
     init_from (a model name or folder) fine-tunes that model: its network size and tokens are
-    taken, and preset and size overrides are ignored."""
+    taken, and preset and size overrides are ignored. A model already in OUT is continued with
+    resume=True and replaced only with overwrite=True; otherwise training is refused."""
     from sonatina.model.train import TrainConfig
     from sonatina.model.train import train as _train
 
     out = Path(out)
+    _check_run_folder_free(out, resume=resume, overwrite=overwrite, design=preset in DESIGN_PRESETS)
     if preset in DESIGN_PRESETS:  # a seed design (issue 12): its own data, network and loop
         return _train_design(sources, out, preset, genre=genre, genre_folders=genre_folders, limit=limit,
                              resume=resume, init_from=init_from, progress=progress, overrides=model_overrides,
@@ -96,6 +98,18 @@ def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: 
         extra["fine_tuned_from"] = str(init_from)
     return _train(dataset, out, model_config, config, DEFAULT_SETTINGS, extra, resume=resume, progress=progress,
                   on_epoch_end=_draw_learning_curve, init_from=start)
+
+
+def _check_run_folder_free(out: Path, *, resume: bool, overwrite: bool, design: bool) -> None:
+    """Refuse, before any music is read, to train over a model a user already trained into OUT:
+    its weights would be replaced at the first epoch's end."""
+    from sonatina.model.checkpoint import WEIGHTS_FILE
+
+    if resume or overwrite or not (out / WEIGHTS_FILE).is_file():
+        return
+    keep_on = "" if design else "add --resume to continue training it, "  # seed designs cannot resume
+    raise SonatinaError(f"'{out}' already holds a trained model; {keep_on}add --overwrite to replace it, "
+                        f"or choose another --out.")
 
 
 def describe_model(name_or_path: str | Path) -> dict:

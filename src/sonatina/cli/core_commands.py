@@ -33,6 +33,8 @@ from sonatina.model.designs import DESIGN_PRESETS
               help="Train for this long (or until validation stops improving), keeping the best checkpoint.")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last epoch.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace a model already trained in --out (without it, or --resume, training there is refused).")
 @click.option("--init-from", metavar="MODEL",
               help="Fine-tune this model (shipped name or run folder): start from its weights and size.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Windows per step (default: 32; 64 for seed designs).")
@@ -51,7 +53,7 @@ from sonatina.model.designs import DESIGN_PRESETS
 @click.option("--description", default="", help="One line for the model card.")
 @json_option
 @user_errors
-def train(sources, out, preset, genre, genre_folders, limit, resume, init_from, embed_dim, hidden_size, num_layers, dropout,
+def train(sources, out, preset, genre, genre_folders, limit, resume, overwrite, init_from, embed_dim, hidden_size, num_layers, dropout,
           description, as_json, **options):
     """Train an LSTM on SOURCES (files, folders, MAESTRO, GENRE=SOURCE, music21:NAME)."""
     from sonatina import api
@@ -59,7 +61,7 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, init_from, 
     started = time.monotonic()
     options = {k: v for k, v in options.items() if v is not None or k not in ("batch_size", "seq_len")}
     card = api.train(list(sources), out, preset=preset, genre=genre, genre_folders=genre_folders, limit=limit,
-                     resume=resume, init_from=init_from, progress=not as_json, description=description,
+                     resume=resume, overwrite=overwrite, init_from=init_from, progress=not as_json, description=description,
                      command=shlex.join(["sonatina", *sys.argv[1:]]),
                      model_overrides={"embed_dim": embed_dim, "hidden_size": hidden_size,
                                       "num_layers": num_layers, "dropout": dropout}, **options)
