@@ -321,7 +321,7 @@ def run_job(job: Job) -> list[Song]:
             elif job.kind == "convert":
                 settings.update(kind="convert", source=job.source_name, primer=None,
                                 **_instrument_settings(job.params.get("instrument")),
-                                sounds_like=_sounds_like(piece.score), source_sounds_like=source_tag)
+                                **_judged_conversion(piece.score), source_sounds_like=source_tag)
             else:
                 settings["primer"] = "uploaded" if job.primer_file else None
             song = Song(
@@ -358,6 +358,28 @@ def _sounds_like(piece) -> list | None:
         log.exception("classifying a conversion failed")
         return None
     return [[genre, round(float(p), 3)] for genre, p in list(probabilities.items())[:3]]
+
+
+def _judged_conversion(score) -> dict:
+    """What a conversion sounds like, judged once when it is made (the song page only reads it):
+    "sounds_like", the whole-piece classifier's three likeliest genres (as _sounds_like), and
+    "parts_sound_like", per new part ("accompaniment", "drums"), every class its judge knows
+    with its probability, likeliest first ([[genre, p], ...]; None: the piece has no such part).
+    The judges (model.judges) hear the parts the conversion wrote, not the kept melody that
+    pulls the whole-piece classifier towards the source's genre. Both None where judging fails."""
+    from sonatina import api
+
+    try:
+        heard = api.judge(score)
+    except Exception:  # a tag is a nicety: never fail a finished conversion over it
+        log.exception("judging a conversion failed")
+        return {"sounds_like": None, "parts_sound_like": None}
+
+    def ranked(probabilities, top=None):
+        return None if probabilities is None else [[g, round(float(p), 3)] for g, p in list(probabilities.items())[:top]]
+
+    return {"sounds_like": ranked(heard["genre"], 3),
+            "parts_sound_like": {part: ranked(heard[part]) for part in ("accompaniment", "drums")}}
 
 
 def _instrument_settings(program: int | None) -> dict:
