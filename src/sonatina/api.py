@@ -29,6 +29,7 @@ from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.model.checkpoint import preset as model_preset
 from sonatina.model.designs import DESIGN_PRESETS
 from sonatina.model.checkpoint import read_checkpoint
+from sonatina.music.keys import key_name, parse_key
 from sonatina.model.registry import (LoadedModel, drum_model, genre_classifier, list_models, load_model,
                                      resolve_model_path)
 from sonatina.request import ConvertRequest, GenerationRequest
@@ -190,6 +191,8 @@ def convert(source: str | Path | Score, to: str | None = None, model: str | Path
         melody_track=asked["melody_track"], strength=asked["strength"], tempo=asked["tempo"], key=asked["key"],
         melody_instrument=asked["instrument"], sampling=SamplingConfig(asked["temperature"], asked["top_k"], asked["top_p"]),
         seeds=seeds, progress=progress)
+    if asked["key"]:  # the tonic as the user spelled it: --key "Gb major" is not reported as F# major
+        info = {**info, "key": key_name(*parse_key(info["key"]), spelled=asked["key"])}
     settings_out = {k: asked[k] for k in ("strength", "keep", "temperature", "top_k", "top_p")}
     return [Piece(s, seed, {**info, **settings_out, "model": loaded.name, "source": name, "seed": seed,
                             "variation": i + 1, "variations": len(seeds)})

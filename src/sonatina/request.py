@@ -98,7 +98,7 @@ class Setting:
 
             if not re.search(KEY_PATTERN, raw):
                 raise SettingError(self.name, f"Unknown key '{text}'; write it like 'C major', 'D minor' or 'F# minor'.")
-            return key_name(*parse_key(raw))
+            return key_name(*parse_key(raw), spelled=raw)  # 'Gb major' stays Gb, not F#
         return text
 
     def _number(self, raw, source):

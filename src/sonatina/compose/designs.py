@@ -68,10 +68,10 @@ def compose_design(model: LoadedModel, *, primer: str | Path | Score | None = No
         _transpose(score, from_c(tonic, primer_info))
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
-        score.key_signatures = [KeySignature(0, _sharps(tonic, mode), 1 if mode == "minor" else 0)]
+        score.key_signatures = [KeySignature(0, _sharps(tonic, mode, key), 1 if mode == "minor" else 0)]
         pieces.append(Piece(score, seeds[i], {
             "model": model.name, "design": model.design, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
-            "key": key_name(tonic, mode), "instrument": program, "instrument_name": instrument_name(program),
+            "key": key_name(tonic, mode, key), "instrument": program, "instrument_name": instrument_name(program),
             "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
             "seed": seeds[i], "variation": i + 1, "variations": variations, "form": "none",
             "primer": None if primer is None else (getattr(primer, "name", None) or str(primer))}))

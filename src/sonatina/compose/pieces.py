@@ -19,7 +19,7 @@ from sonatina.data.dataset import mode_index
 from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.request import GenerationRequest, SettingError
 from sonatina.music.instruments import instrument_name, resolve_instrument
-from sonatina.music.keys import key_name, parse_key, shift_to
+from sonatina.music.keys import key_fifths, key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
 from sonatina.compose.form import form_processors, structure_defaults
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, ScaleBias, default_scale_strength,
@@ -104,10 +104,10 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             end_at_next_onset(score)
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
-        score.key_signatures = [KeySignature(0, _sharps(tonic, mode), 1 if mode == "minor" else 0)]
+        score.key_signatures = [KeySignature(0, _sharps(tonic, mode, key), 1 if mode == "minor" else 0)]
         settings = {
             "model": model.name, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
-            "key": key_name(tonic, mode), "instrument": program, "instrument_name": instrument_name(program),
+            "key": key_name(tonic, mode, key), "instrument": program, "instrument_name": instrument_name(program),
             "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
             "seed": seeds[i], "variation": i + 1, "variations": variations,
             "form": plan.letters if plan else "none", "form_section_bars": plan.section_bars if plan else None,
@@ -185,7 +185,7 @@ def _transpose(score: Score, semitones: int) -> None:
             note.pitch = int(np.clip(note.pitch + semitones, 0, 127))
 
 
-def _sharps(tonic: int, mode: str) -> int:
-    """Key signature accidentals (-7..7) for MIDI's key-signature meta event."""
-    major_tonic = (tonic + 3) % 12 if mode == "minor" else tonic
-    return {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 5: -1, 10: -2, 3: -3, 8: -4, 1: -5}[major_tonic]
+def _sharps(tonic: int, mode: str, asked: str | None = None) -> int:
+    """Key signature accidentals (-7..7) for MIDI's key-signature meta event; flats for a key
+    asked as 'Gb major', sharps for 'F# major'."""
+    return key_fifths(tonic, mode, asked)

@@ -38,8 +38,46 @@ def parse_key(text: str) -> tuple[int, str]:
     return pc % 12, "minor" if is_minor else "major"
 
 
-def key_name(tonic: int, mode: str) -> str:
+_LETTER_FIFTHS = {"c": 0, "g": 1, "d": 2, "a": 3, "e": 4, "b": 5, "f": -1}  # major keys' sharps (- flats)
+_STANDARD_FIFTHS = {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 5: -1, 10: -2, 3: -3, 8: -4, 1: -5}  # by major tonic
+
+
+def _spelled_tonic(text: str | None) -> tuple[str, int] | None:
+    """('Gb', -1) for 'gb major', ('F#', 1) for 'F sharp minor': the tonic as a user wrote it."""
+    match = _KEY_RE.match(text or "")
+    if not match:
+        return None
+    letter, accidental = match.group(1).upper(), match.group(2)
+    alter = 1 if accidental in ("#", "sharp", "♯") else -1 if accidental in ("b", "flat", "♭") else 0
+    return letter + {1: "#", -1: "b", 0: ""}[alter], alter
+
+
+def _fifths_as_spelled(tonic: int, mode: str, spelled: str | None) -> int | None:
+    """Accidentals of the key signature of (tonic, mode) with its tonic spelled as in `spelled`,
+    or None when `spelled` names another tonic or would need more than seven (G# major, Fb major)."""
+    tonic_spelling = _spelled_tonic(spelled)
+    if tonic_spelling is None or parse_key(spelled)[0] != tonic % 12:
+        return None
+    name, alter = tonic_spelling
+    fifths = _LETTER_FIFTHS[name[0].lower()] + 7 * alter - (3 if mode == "minor" else 0)
+    return fifths if -7 <= fifths <= 7 else None
+
+
+def key_name(tonic: int, mode: str, spelled: str | None = None) -> str:
+    """'F# major'; with `spelled` (the key as a user wrote it, say 'Gb major') its tonic keeps the
+    user's spelling when it is this tonic and a real key signature spells it ('Gb major')."""
+    if _fifths_as_spelled(tonic, mode, spelled) is not None:
+        return f"{_spelled_tonic(spelled)[0]} {mode}"
     return f"{pitch_class_name(tonic)} {mode}"
+
+
+def key_fifths(tonic: int, mode: str, spelled: str | None = None) -> int:
+    """Sharps (positive) or flats (negative) of the key signature, -7..7, as MIDI's key-signature
+    event counts them; spelled as key_name spells the key."""
+    as_spelled = _fifths_as_spelled(tonic, mode, spelled)
+    if as_spelled is not None:
+        return as_spelled
+    return _STANDARD_FIFTHS[(tonic + 3) % 12 if mode == "minor" else tonic % 12]
 
 
 def pitch_class_histogram(pitches: np.ndarray, durations: np.ndarray) -> np.ndarray:
