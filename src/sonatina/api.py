@@ -38,7 +38,7 @@ from sonatina.request import ConvertRequest, GenerationRequest
 # composing, listing models and `sonatina --help` never load it.
 
 __all__ = ["Piece", "check_convertible", "check_edit", "check_primer", "classify", "compose", "convert", "describe_piece",
-           "evaluate", "export_score", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg", "train"]
+           "evaluate", "export_score", "export_score_files", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg", "train"]
 log = logging.getLogger(__name__)
 
 
@@ -343,12 +343,18 @@ def _edit_info(asked: dict, loaded: LoadedModel, genre: str, seed: int, source_n
 
 def export_score(source: str | Path | Score, out: str | Path, title: str = "") -> Path:
     """SOURCE's score written to OUT: MusicXML (.musicxml/.xml), SVG pages (.svg) or PDF (.pdf),
-    engraved with Verovio; see sonatina.audio.notation for the choices it makes."""
-    from sonatina.audio.notation import export, format_of
+    engraved with Verovio; see sonatina.audio.notation for the choices it makes. Returns OUT;
+    export_score_files returns every file (an SVG's pages 2, 3... are OUT-2.svg, OUT-3.svg...)."""
+    return export_score_files(source, out, title)[0]
+
+
+def export_score_files(source: str | Path | Score, out: str | Path, title: str = "") -> list[Path]:
+    """export_score(), returning every file it wrote: OUT, then an SVG's further pages in order."""
+    from sonatina.audio.notation import export_files, format_of
 
     format_of(out)  # a wrong suffix is refused before the piece is read
     score, name = _read_piece(source)
-    return export(score, out, title or Path(name).stem)
+    return export_files(score, out, title or Path(name).stem)
 
 
 def score_svg(source: str | Path | Score, title: str = "", width: int = 2400) -> str:

@@ -247,19 +247,26 @@ def _words_for_tempo(xml: bytes) -> bytes:
 
 def export(score: Score, path: str | Path, title: str = "") -> Path:
     """Write the piece's score to PATH as MusicXML, SVG or PDF (by its suffix). An SVG of several
-    pages is written as PATH (page 1) and PATH-2.svg, PATH-3.svg, ..."""
+    pages is written as PATH (page 1) and PATH-2.svg, PATH-3.svg, ...; see export_files."""
+    return export_files(score, path, title)[0]
+
+
+def export_files(score: Score, path: str | Path, title: str = "") -> list[Path]:
+    """export(), returning every file written: PATH, then an SVG's further pages in order."""
     path = Path(path)
     fmt = format_of(path)
     xml = musicxml(score, title)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "musicxml":
         path.write_bytes(xml)
-        return path
+        return [path]
     if fmt == "pdf":
         path.write_bytes(pdf(svg_pages(score, title, xml=_words_for_tempo(xml))))
-        return path
+        return [path]
     pages = svg_pages(score, title, xml=xml)
+    written = []
     for number, page in enumerate(pages, start=1):
         target = path if number == 1 else path.with_name(f"{path.stem}-{number}.svg")
         target.write_text(page, encoding="utf-8")
-    return path
+        written.append(target)
+    return written

@@ -65,9 +65,18 @@ def export_score(source, out, title, as_json):
     from sonatina import api
 
     started = time.monotonic()
-    path = api.export_score(source, out, title)
-    emit({"file": str(path), "export_seconds": round(time.monotonic() - started, 3)}, as_json,
-         f"Wrote {path}.")
+    paths = api.export_score_files(source, out, title)
+    emit({"file": str(paths[0]), "files": [str(p) for p in paths], "export_seconds": round(time.monotonic() - started, 3)},
+         as_json, f"Wrote {_files_said(paths)}.")
+
+
+def _files_said(paths: list[Path]) -> str:
+    """'x.svg', or 'x.svg and 9 more pages: x-2.svg ... x-10.svg': every page a user gets is named."""
+    first, more = paths[0], [p.name for p in paths[1:]]
+    if not more:
+        return str(first)
+    listed = f"{more[0]} ... {more[-1]}" if len(more) > 3 else ", ".join(more)
+    return f"{first} and {len(more)} more page{'s' if len(more) > 1 else ''}: {listed}"
 
 
 def register(group: click.Group) -> None:
