@@ -91,7 +91,7 @@ def test_midi_primer_is_continued(app, client, auth, model_name, tiny_corpus):
     assert song_page.status_code == 302, text(song_page)
     song_id = int(song_page.headers["Location"].rsplit("/", 1)[1])
     song = song_row(app, song_id)
-    assert song.primer_file.startswith("primers/") and song.settings["primer"] == "uploaded"
+    assert song.primer_file.startswith("primers/") and song.settings["primer"] == "theme.mid"
     assert (Path(app.config["FILES_DIR"]) / song.primer_file).read_bytes() == primer
 
 

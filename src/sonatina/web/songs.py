@@ -132,6 +132,13 @@ def check_convert_params(raw: dict, source: str = "text") -> dict:
 
 # ---------------------------------------------------------------- primer uploads
 
+def upload_name(upload) -> str | None:
+    """The uploaded file's own name as the user knows it (no folders), to show on the song."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    return Path(upload.filename).name[-120:] or None
+
+
 def save_source(upload) -> str:
     """A piece uploaded to be converted, read in the sandbox like a primer (see save_primer)."""
     if upload is None or not getattr(upload, "filename", ""):
@@ -323,14 +330,15 @@ def run_job(job: Job) -> list[Song]:
                                 **_instrument_settings(job.params.get("instrument")),
                                 **_judged_conversion(piece.score), source_sounds_like=source_tag)
             else:
-                settings["primer"] = "uploaded" if job.primer_file else None
+                settings["primer"] = (job.source_name or "uploaded") if job.primer_file else None  # its file's name
             song = Song(
                 owner_id=job.owner_id, job_id=job.id,
                 title=edit["title"] if edit else _title(settings, index, len(pieces)),
                 model=str(settings.get("model") or job.params.get("model")), genre=settings.get("genre"),
                 duration_s=float(piece.duration_s), seed=int(piece.seed), settings=settings,
                 midi_file=name, primer_file=job.primer_file,
-                source_song_id=None if edit else job.source_song_id, source_name=None if edit else job.source_name,
+                source_song_id=None if edit else job.source_song_id,
+                source_name=job.source_name if job.kind == "convert" else None,  # "converted from" on the dashboard
                 parent_id=edit["parent_id"] if edit else None, version=edit["version"] if edit else 1,
             )
             db.session.add(song)
@@ -423,7 +431,7 @@ def again(song: Song, same_seed: bool) -> Job:
     raw["model"] = raw["model"] or song.model
     raw["seed"] = song.seed if same_seed else None
     primer = song.primer_file if song.primer_file and storage.path(song.primer_file).exists() else None
-    return new_job(song.owner_id, check_params(raw), primer)
+    return new_job(song.owner_id, check_params(raw), primer, source_name=settings.get("primer") if primer else None)
 
 
 def _convert_again(song: Song, same_seed: bool) -> Job:

@@ -156,7 +156,7 @@ def generate():
         params, upload = songs.check_params(raw, "json"), None
     primer = songs.save_primer(upload)
     try:
-        job = songs.new_job(g.api_user.id, params, primer)
+        job = songs.new_job(g.api_user.id, params, primer, source_name=songs.upload_name(upload) if primer else None)
     except SonatinaError:
         storage.delete(primer)
         raise

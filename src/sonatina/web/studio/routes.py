@@ -82,7 +82,7 @@ def generate():
         try:
             params = songs.check_params({name: form[name].data for name in songs.WEB_SETTINGS})
             primer = songs.save_primer(form.primer.data)
-            job = songs.new_job(current_user.id, params, primer)
+            job = songs.new_job(current_user.id, params, primer, source_name=songs.upload_name(form.primer.data) if primer else None)
         except SonatinaError as exc:
             storage.delete(primer)
             _show_refusal(form, exc)
