@@ -166,7 +166,7 @@ def evaluate(model: str | Path | LoadedModel, sources: list[str], genre: str | N
         chosen = genre or (piece.genre if piece.genre in loaded.genres else None)
         return None if chosen is None else loaded.genres.index(chosen)
 
-    result = likelihood(loaded.net, dataset.pieces, genre_of, loaded.vocab)
+    result = likelihood(loaded.net, dataset.pieces, genre_of, loaded.vocab, progress=progress)
     return {"model": loaded.name, **result.as_dict(), "skipped": len(dataset.skipped),
             "skipped_files": [name for name, _ in dataset.skipped]}
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.special import logsumexp
+from tqdm import tqdm
 
 from sonatina.data.dataset import TokenizedPiece, mode_index
 
@@ -69,33 +70,46 @@ def _piece_nats(model, seq, genre: int, mode: int, device, pitch_ids=None) -> tu
 
 @torch.no_grad()
 def likelihood(model, pieces: list[TokenizedPiece], genre_of, vocab, device="cpu",
-               max_tokens: int | None = None) -> Likelihood:
+               max_tokens: int | None = None, progress: bool = False) -> Likelihood:
     """Sum of NLL over pieces (stops after max_tokens scored tokens, always whole pieces).
 
     genre_of(piece) gives the genre index to condition on, or None when the piece's genre is
     unknown: the piece is then scored under the model's genre mixture with a uniform prior,
     -log(1/G * sum_g p(piece | g)), which is its likelihood under the model as a whole.
+    progress: a bar on stderr (a terminal only, as training's) counting one step per piece per
+    genre it is scored under, so a mixture's G passes over each piece are seen to move.
     """
     model.eval()
     total = Likelihood()
     pitch_ids = torch.as_tensor(np.sort(vocab.pitch_ids), dtype=torch.long, device=device)
-    for piece in pieces:
+    genres = [genre_of(piece) for piece in pieces]
+    mixed = sum(g is None for g in genres)
+    desc = (f"scoring {mixed} piece{'s' * (mixed > 1)} under each of the model's {model.config.num_genres} genres"
+            if mixed else "scoring")
+    bar = tqdm(total=len(pieces) + mixed * (model.config.num_genres - 1), desc=desc, unit="pass",
+               disable=None if progress else True, leave=False)  # None: off unless stderr is a terminal
+    for piece, genre in zip(pieces, genres):
         seq = torch.tensor(np.concatenate([[vocab.bos], piece.ids, [vocab.eos]]), dtype=torch.long, device=device)
-        mode, genre = mode_index(piece.mode), genre_of(piece)
+        mode = mode_index(piece.mode)
         if genre is None:  # pitch bits: under the genre that explains the piece best
-            per_genre = np.array([_piece_nats(model, seq, g, mode, device, pitch_ids)
-                                  for g in range(model.config.num_genres)])
+            per_genre = []
+            for g in range(model.config.num_genres):
+                per_genre.append(_piece_nats(model, seq, g, mode, device, pitch_ids))
+                bar.update()
+            per_genre = np.array(per_genre)
             total.nats += float(-(logsumexp(-per_genre[:, 0]) - math.log(len(per_genre))))
             total.pitch_nats += float(per_genre[np.argmin(per_genre[:, 0]), 1])
         else:
             nats, pitch_nats = _piece_nats(model, seq, genre, mode, device, pitch_ids)
             total.nats += nats
             total.pitch_nats += pitch_nats
+            bar.update()
         total.tokens += len(seq) - 1
         total.notes += piece.notes
         total.pieces += 1
         if max_tokens and total.tokens >= max_tokens:
             break
+    bar.close()
     return total
 
 
