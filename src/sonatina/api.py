@@ -38,18 +38,41 @@ from sonatina.request import ConvertRequest, GenerationRequest
 # composing, listing models and `sonatina --help` never load it.
 
 __all__ = ["Piece", "check_convertible", "check_edit", "check_primer", "classify", "compose", "convert", "describe_piece",
-           "evaluate", "export_score", "export_score_files", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg", "train"]
+           "evaluate", "export_score", "export_score_files", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg",
+           "source_metre", "train"]
 log = logging.getLogger(__name__)
 
 
 def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece]:
-    """Compose pieces; see sonatina.compose.pieces.compose for the keyword arguments."""
+    """Compose pieces; see sonatina.compose.pieces.compose for the keyword arguments. A primer
+    not in 4/4 is named in each piece's settings["source_metre"] (the piece is written in 4/4)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if loaded.design != "remi":  # a seed design (issue 12) composes with its own loop
         from sonatina.compose.designs import compose_design
 
-        return compose_design(loaded, **kwargs)
-    return _compose(loaded, **kwargs)
+        pieces = compose_design(loaded, **kwargs)
+    else:
+        pieces = _compose(loaded, **kwargs)
+    primer = kwargs.get("primer")
+    if primer is not None and (isinstance(primer, Score) or Path(primer).suffix.lower() not in READ_SUFFIXES):
+        metre = source_metre(primer if isinstance(primer, Score) else load_score(primer))
+        for piece in pieces:
+            piece.settings["source_metre"] = metre
+    return pieces
+
+
+def source_metre(score: Score) -> str | None:
+    """The metres of a piece whose bars Sonatina regroups, say '2/4' or '6/8 and 9/8', or None when
+    every bar holds four quarter notes (4/4, 2/2), as the 4/4 that Sonatina writes does. A piece
+    with no time signature is in 4/4."""
+    metres = []
+    for signature in sorted(score.time_signatures, key=lambda ts: ts.time):
+        metre = (int(signature.numerator), int(signature.denominator))
+        if metre not in metres:
+            metres.append(metre)
+    if all(beats == unit for beats, unit in metres):  # n/n: a bar of four quarters
+        return None
+    return " and ".join(f"{beats}/{unit}" for beats, unit in metres)
 
 
 def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: str | None = None,
@@ -176,7 +199,8 @@ def convert(source: str | Path | Score, to: str | None = None, model: str | Path
     """SOURCE (a MIDI/MusicXML/ABC file, a recording, or a Score) played as genre TO, once per
     variation; settings as in sonatina.request.ConvertRequest (strength, keep, melody_track,
     tempo, key, instrument, temperature, top_k, top_p, seed, variations). `progress(fraction)` is
-    called as the parts are written."""
+    called as the parts are written. The result is in 4/4: settings["source_metre"] names a
+    source metre whose bars are regrouped (see source_metre)."""
     asked = ConvertRequest.validate({"to": to, **settings}, only=tuple(s for s in ConvertRequest.settings if s != "model"))
     if asked["to"] is None:
         raise SonatinaError("Say which genre to convert to, e.g. to='jazz' (CLI: --to jazz).")
@@ -195,7 +219,7 @@ def convert(source: str | Path | Score, to: str | None = None, model: str | Path
         info = {**info, "key": key_name(*parse_key(info["key"]), spelled=asked["key"])}
     settings_out = {k: asked[k] for k in ("strength", "keep", "temperature", "top_k", "top_p")}
     return [Piece(s, seed, {**info, **settings_out, "model": loaded.name, "source": name, "seed": seed,
-                            "variation": i + 1, "variations": len(seeds)})
+                            "variation": i + 1, "variations": len(seeds), "source_metre": source_metre(score)})
             for i, (s, seed) in enumerate(zip(scores, seeds))]
 
 

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import emit, json_option, output_paths, source_piece_options, user_errors, write_pieces
+from sonatina.cli.common import (emit, json_option, metre_note, output_paths, source_piece_options, user_errors,
+                                 write_pieces)
 from sonatina.request import ConvertRequest
 
 
 @click.command()
 @source_piece_options(ConvertRequest)
 def convert(source, audio, out, as_json, **options):
-    """Play SOURCE (MIDI, MusicXML, ABC or a recording) in another genre: its melody, bars and harmony
-    kept, its accompaniment, bass and drums made anew by the models."""
+    """Play SOURCE (MIDI, MusicXML, ABC or a recording) in another genre: its melody and harmony
+    kept, its accompaniment, bass and drums made anew by the models, in 4/4 (other metres' bars
+    are regrouped)."""
     from sonatina import api
 
     settings = ConvertRequest.validate(options)
@@ -34,7 +36,7 @@ def convert(source, audio, out, as_json, **options):
     emit({"files": files, "convert_seconds": round(elapsed, 3)}, as_json,
          f"Wrote {names}: {Path(source).name} as {info['genre']}{written}, "
          f"{info['bars']} bars in {info['key']}{mode}, melody of {info['melody_notes']} notes kept, "
-         f"parts: {', '.join(files[0]['tracks'])}.")
+         f"parts: {', '.join(files[0]['tracks'])}.{metre_note(info)}")
 
 
 @click.command()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from sonatina.cli.common import (emit, json_option, output_paths, piece_outputs, request_options, user_errors,
-                                 write_pieces)
+from sonatina.cli.common import (emit, json_option, metre_note, output_paths, piece_outputs, request_options,
+                                 user_errors, write_pieces)
 from sonatina.request import GenerationRequest
 from sonatina.model.checkpoint import PRESETS
 from sonatina.model.designs import DESIGN_PRESETS
@@ -101,7 +101,7 @@ def generate(out, audio, as_json, **options):
     inferred = pieces[0].settings.get("inferred_from_primer") or {}
     told = f" From the primer: {'; '.join(f'{k} {v}' for k, v in inferred.items())}." if inferred else ""
     emit({"files": files, "compose_seconds": round(elapsed, 3), "inferred_from_primer": inferred}, as_json,
-         f"Wrote {described}{where}.{told}")
+         f"Wrote {described}{where}.{told}{metre_note(pieces[0].settings, 'primer')}")
 
 
 @click.command()
