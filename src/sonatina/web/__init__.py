@@ -15,7 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException
 
@@ -111,6 +111,23 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _too_large_form_page():
+    """A form page's answer to a request over MAX_CONTENT_LENGTH: its form again, with the sentence
+    on its file's limit (see forms.TOO_LARGE_PAGES); None where the endpoint has none, or the 413
+    was about something else (Flask's MAX_FORM_MEMORY_SIZE / MAX_FORM_PARTS)."""
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    from sonatina.web.forms import TOO_LARGE_PAGES
+
+    page = TOO_LARGE_PAGES.get(request.endpoint)
+    length, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    if page is None or (length is not None and limit and length <= limit):
+        return None
+    # the body is never read: the forms built for the page see nothing submitted and start fresh
+    request.form, request.files = ImmutableMultiDict(), ImmutableMultiDict()
+    return page()
+
+
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
@@ -132,6 +149,9 @@ def _register_error_pages(app: Flask) -> None:
         message = f"That upload is too large; files up to {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB are accepted."
         if _wants_json():
             return jsonify(error=message), 413
+        page = _too_large_form_page()
+        if page is not None:
+            return page
         return render_template("errors/error.html", code=413, message=message), 413
 
     @app.errorhandler(HTTPException)

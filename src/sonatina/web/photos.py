@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import io
 
+from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sonatina.errors import BadInputError
 from sonatina.web import storage
+from sonatina.web.forms import megabytes
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # larger pictures are refused before decoding (decompression bombs)
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 SIDE = 512  # stored photos fit in SIDE x SIDE
+
+
+def limit_text() -> str:
+    """The largest photo taken, as the forms say it: MAX_BYTES, or the request limit if that is lower."""
+    return megabytes(min(MAX_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BYTES))
+
+
+def too_large() -> str:
+    return f"The photo is larger than {limit_text()}; please pick a smaller one."
 
 
 def save_photo(upload) -> str:
@@ -21,7 +32,7 @@ def save_photo(upload) -> str:
     if not data:
         raise BadInputError("The photo file is empty.")
     if len(data) > MAX_BYTES:
-        raise BadInputError(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB; please pick a smaller one.")
+        raise BadInputError(too_large())
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ALLOWED_FORMATS:

@@ -77,6 +77,17 @@ def transcription_available() -> bool:
     return True
 
 
+def upload_too_large(what: str) -> str:
+    """The sentence for a primer or piece over the request limit: the largest file these forms take
+    (a recording's where this server transcribes audio, as their hint says), or the request limit
+    if that is lower."""
+    from sonatina.web.forms import megabytes
+
+    largest = PRIMER_AUDIO_MAX_BYTES if transcription_available() else PRIMER_MAX_BYTES
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") or largest
+    return f"The {what} is larger than {megabytes(min(largest, request_limit))}; please upload a shorter piece."
+
+
 def key_choices() -> list[str]:
     try:
         from sonatina.music.keys import MODES, PITCH_CLASS_NAMES

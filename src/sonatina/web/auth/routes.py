@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sonatina.errors import SonatinaError
 from sonatina.web import photos, security, songs, storage
 from sonatina.web.auth.forms import DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, SignupForm, TokenForm
-from sonatina.web.forms import EmptyForm
+from sonatina.web.forms import EmptyForm, too_large_page
 from sonatina.web.extensions import db, login_manager
 from sonatina.web.models import ApiToken, User
 
@@ -83,6 +83,27 @@ def signup():
         return redirect(url_for("library.dashboard"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/signup.html", form=form), status
+
+
+@bp.context_processor
+def _photo_limit():
+    return {"photo_limit": photos.limit_text()}  # the forms' hint, and the sentence past it, say one limit
+
+
+@too_large_page("auth.signup")
+def _signup_too_large():
+    form = SignupForm()
+    form.photo.errors = [photos.too_large()]
+    return render_template("auth/signup.html", form=form), 413
+
+
+@too_large_page("auth.account")
+def _account_too_large():
+    if not current_user.is_authenticated:
+        return None
+    form = ProfileForm(obj=current_user)
+    form.photo.errors = [photos.too_large()]
+    return _account_page(form, status=413)
 
 
 @bp.route("/login", methods=["GET", "POST"])

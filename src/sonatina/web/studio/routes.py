@@ -11,6 +11,7 @@ from wtforms import SelectField, StringField
 from sonatina.errors import SonatinaError
 from sonatina.request import ConvertRequest, GenerationRequest, SettingError
 from sonatina.web import songs, storage
+from sonatina.web.forms import too_large_page
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -91,6 +92,18 @@ def generate():
     if form.errors:
         flash("Please check the highlighted fields.", "error")
     return _form_page(form, available, 400 if form.is_submitted() else 200)
+
+
+@too_large_page("studio.generate")
+def _generate_too_large():
+    if not current_user.is_authenticated:
+        return None
+    available = songs.models()
+    form = GenerateForm()
+    _fill_choices(form, available)
+    form.model.data = _default_model(form)
+    form.primer.errors = [songs.upload_too_large("primer")]
+    return _form_page(form, available, 413)
 
 
 def _show_refusal(form, exc: SonatinaError) -> None:
@@ -176,6 +189,18 @@ def convert():
     if form.errors:
         flash("Please check the highlighted fields.", "error")
     return _convert_page(form, available, 400 if form.is_submitted() else 200)
+
+
+@too_large_page("studio.convert")
+def _convert_too_large():
+    if not current_user.is_authenticated:
+        return None
+    available = songs.models()
+    form = ConvertForm()
+    _fill_convert_choices(form, available)
+    form.to.data, form.model.data = "jazz", _default_model(form)
+    form.source.errors = [songs.upload_too_large("piece")]
+    return _convert_page(form, available, 413)
 
 
 def _convert_page(form, available, status):
