@@ -52,7 +52,8 @@ class GenerateForm(FlaskForm):
 def _fill_choices(form: GenerateForm, available: list[dict]) -> None:
     form.model.choices = [(m["name"], m["name"]) for m in available]
     genres = sorted({g for m in available for g in (m.get("genres") or [])})
-    form.genre.choices = [("", "The model's main style")]  # its default_genre, not a draw among them + [(g, g.replace("_", " ").title()) for g in genres]
+    # blank: the model's default_genre (the genre it learned most music of), not a draw among them
+    form.genre.choices = [("", "The model's main style")] + [(g, g.replace("_", " ").title()) for g in genres]
     form.key.choices = [("", "Any key")] + [(k, k) for k in songs.key_choices()]
     form.instrument.choices = _instrument_choices("Model's choice")
     form.form.choices = [("", "The genre's")] + [(f, FORM_LABELS.get(f, f)) for f in GenerationRequest["form"].examples]
