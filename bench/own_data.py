@@ -42,7 +42,7 @@ def main() -> None:
 
             T.time = types.SimpleNamespace(monotonic=lambda: time.process_time() / 2)
         started = time.process_time()
-        card = api.train([args.train], run, max_minutes=args.minutes, progress=True)
+        card = api.train([args.train], run, max_minutes=args.minutes, progress=True, overwrite=True)  # a rerun starts afresh
         print(f"trained: {card['training']['steps']} steps, {card['training']['epochs']} epochs, "
               f"{(time.process_time() - started) / 60:.1f} CPU-minutes, validation "
               f"{card['validation']['bits_per_note']:.2f} bits/note", flush=True)

@@ -27,9 +27,11 @@ def test_a_key_keeps_the_tonic_as_spelled_where_a_signature_spells_it(asked, nam
     assert GenerationRequest.validate({"key": asked}, only=("key",))["key"] == name
 
 
-def test_without_a_spelling_keys_are_named_as_before():
-    assert [key_name(pc, "major") for pc in (1, 6, 10)] == ["C# major", "F# major", "Bb major"]
+def test_without_a_spelling_a_key_is_named_as_its_signature_is_written():
+    assert [key_name(pc, "major") for pc in (1, 6, 10)] == ["Db major", "F# major", "Bb major"]
     assert [key_fifths(pc, "major") for pc in (1, 6, 10)] == [-5, 6, -2]
+    assert [key_name(pc, "minor") for pc in (1, 3, 8, 10)] == ["C# minor", "D# minor", "G# minor", "Bb minor"]
+    assert [key_fifths(pc, "minor") for pc in (1, 3, 8, 10)] == [4, 6, 5, -5]
     assert key_name(6, "minor", spelled="Gb major") == "F# minor"  # no Gb minor signature: the usual spelling
 
 

@@ -1,7 +1,8 @@
-"""Convert a piece into another genre: its tune, bars and harmony kept, its playing made anew.
+"""Convert a piece into another genre: its tune, length and harmony kept, its playing made anew.
 
 What is kept, exactly: the melody (notes, onsets and pitches, found by music.melody), the
-length and bar grid, the key, and optionally the bass line. What the models make: a new
+length and the beat grid (written in 4/4: a 2/4 or 6/8 source's bars are regrouped), the key,
+and optionally the bass line. What the models make: a new
 accompaniment, sampled by the genre-conditioned LSTM under constraints (see `sample_voice`):
 the kept notes are forced into its token stream at their times, so it hears the tune and
 answers it; new notes stay below the melody; the source's chord tones (music.chords, per
