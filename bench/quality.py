@@ -23,6 +23,7 @@ Columns, per genre (human row first):
               when the model has no chorale genre)
   pc/30s      pitch classes used in the first 30 s;  scale: scale consistency;
   leap        mean interval between consecutive notes (semitones);  poly: mean polyphony
+  doubled     share of notes repeating another's pitch at its onset in the same track
   overlap     mean MGEval overlap area over `sonatina compare`'s features against the held-out
               human set (human row: one half of the human set against the other)
   copied      share of 4-bar windows found in the training split, in any key; longest: longest
@@ -65,7 +66,7 @@ from sonatina.errors import BadInputError
 from sonatina.model.registry import genre_classifier
 from sonatina.music.keys import parse_key, shift_to
 
-COLUMNS = ("rep2", "rep4", "genre", "pc/30s", "scale", "leap", "poly", "overlap", "copied", "longest")
+COLUMNS = ("rep2", "rep4", "genre", "pc/30s", "scale", "leap", "poly", "doubled", "overlap", "copied", "longest")
 
 
 def parse_config(text: str) -> dict:
@@ -134,6 +135,13 @@ def to_c(piece):
     return score
 
 
+def doubled_share(scores) -> float:
+    """Share of notes that repeat another's pitch at its onset in the same track (unplayable)."""
+    keys = [[(n.time, n.pitch) for n in track.notes] for s in scores for track in s.tracks]
+    total = sum(len(k) for k in keys)
+    return sum(len(k) - len(set(k)) for k in keys) / total if total else math.nan
+
+
 def set_numbers(scores, reference, genre, accepted, classifier) -> dict:
     pieces = PieceSet("generated", "-", scores=scores)
     result = compare_sets(pieces, PieceSet("reference", "-", scores=reference))
@@ -153,6 +161,7 @@ def set_numbers(scores, reference, genre, accepted, classifier) -> dict:
         "scale": float(np.nanmean([M.scale_consistency(s) for s in scores])),
         "leap": float(np.nanmean([M.mean_pitch_shift(s) for s in scores])),
         "poly": float(np.nanmean([M.polyphony(s) for s in scores])),
+        "doubled": doubled_share(scores),
         "overlap": float(np.mean(overlaps)),
         "features": {name: f["overlap_area"] for name, f in result["features"].items()},
         "means": {name: m["generated"]["mean"] if m["generated"] else math.nan
@@ -267,7 +276,7 @@ def print_genre(genre: str, result: dict, configs: list[str]) -> None:
         name = label if label == "human" else (f"{label} (form {settings['form']}"
                                                f"{' at %g' % settings['form_strength'] if settings['form_strength'] else ''}, "
                                                f"repetition {settings['repetition']:g})")
-        cells = [("{:.0%}" if c == "genre" else "{:.0f}" if c == "longest" else "{:.2f}").format(row[c]) for c in COLUMNS]
+        cells = [("{:.0%}" if c == "genre" else "{:.1%}" if c == "doubled" else "{:.0f}" if c == "longest" else "{:.2f}").format(row[c]) for c in COLUMNS]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -111,6 +111,9 @@ def plain_sample(model, genre, modes, target_beats, sampling, seeds, processors)
     out, done = [[] for _ in range(B)], np.zeros(B, dtype=bool)
     for _ in range(int(target_beats * 80) + 64):
         scores = np.where(plain_mask(grammar), last, -np.inf)
+        for row, seq in enumerate(out):  # a pitch once per onset: none written since the last time token
+            since = next((i for i in range(len(seq) - 1, -1, -1) if vocab.kind[seq[i]] in ("Bar", "Position")), -1)
+            scores[row, [t for t in seq[since + 1:] if vocab.kind[t] == "Pitch"]] = -np.inf
         for processor in processors:
             scores = processor(scores)
         scores = apply_top_p(apply_top_k(apply_temperature(scores, sampling.temperature), sampling.top_k),
