@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from sonatina.errors import UnknownOptionError
-from sonatina.music.pitches import PITCH_CLASS_NAMES, pitch_class_name  # noqa: F401 (the web lists keys from it)
+from sonatina.music.pitches import FLAT_NAMES, PITCH_CLASS_NAMES, SHARP_NAMES, pitch_class_name  # noqa: F401 (the web lists keys from it)
 
 MODES = ("major", "minor")
 
@@ -38,8 +38,6 @@ def parse_key(text: str) -> tuple[int, str]:
     return pc % 12, "minor" if is_minor else "major"
 
 
-_SHARP_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-_FLAT_NAMES = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
 _LETTER_FIFTHS = {"c": 0, "g": 1, "d": 2, "a": 3, "e": 4, "b": 5, "f": -1}  # major keys' sharps (- flats)
 _STANDARD_FIFTHS = {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 5: -1, 10: -2, 3: -3, 8: -4, 1: -5}  # by major tonic
 
@@ -71,7 +69,7 @@ def key_name(tonic: int, mode: str, spelled: str | None = None) -> str:
     if _fifths_as_spelled(tonic, mode, spelled) is not None:
         return f"{_spelled_tonic(spelled)[0]} {mode}"
     # otherwise spelled as its written signature spells it (Db major's five flats, D# minor's six sharps)
-    names = _FLAT_NAMES if key_fifths(tonic, mode) < 0 else _SHARP_NAMES
+    names = FLAT_NAMES if key_fifths(tonic, mode) < 0 else SHARP_NAMES
     return f"{names[tonic % 12]} {mode}"
 
 
