@@ -75,10 +75,7 @@ def _default_model(form) -> str | None:
 @login_required
 def generate():
     available = songs.models()
-    form = GenerateForm()
-    _fill_choices(form, available)
-    if not form.is_submitted():
-        form.model.data = _default_model(form)
+    form = _generate_form(available, defaults=request.method != "POST")
     if form.validate_on_submit():
         primer = None
         try:
@@ -100,11 +97,18 @@ def _generate_too_large():
     if not current_user.is_authenticated:
         return None
     available = songs.models()
-    form = GenerateForm()
-    _fill_choices(form, available)
-    form.model.data = _default_model(form)
+    form = _generate_form(available, defaults=True)
     form.primer.errors = [songs.upload_too_large("primer")]
     return _form_page(form, available, 413)
+
+
+def _generate_form(available: list[dict], defaults: bool) -> GenerateForm:
+    """The generate form with its choices; with `defaults`, the model preselected (a fresh form)."""
+    form = GenerateForm()
+    _fill_choices(form, available)
+    if defaults:
+        form.model.data = _default_model(form)
+    return form
 
 
 def _show_refusal(form, exc: SonatinaError) -> None:
@@ -167,11 +171,8 @@ def _fill_convert_choices(form: ConvertForm, available: list[dict]) -> None:
 @login_required
 def convert():
     available = songs.models()
-    form = ConvertForm()
-    _fill_convert_choices(form, available)
+    form = _convert_form(available, defaults=request.method != "POST")
     if not form.is_submitted():
-        form.to.data = form.to.data or "jazz"
-        form.model.data = _default_model(form)
         chosen = request.args.get("song", "")  # "Convert" on a song page preselects it
         if chosen.isdigit():
             form.song_id.data = chosen
@@ -197,11 +198,18 @@ def _convert_too_large():
     if not current_user.is_authenticated:
         return None
     available = songs.models()
-    form = ConvertForm()
-    _fill_convert_choices(form, available)
-    form.to.data, form.model.data = "jazz", _default_model(form)
+    form = _convert_form(available, defaults=True)
     form.source.errors = [songs.upload_too_large("piece")]
     return _convert_page(form, available, 413)
+
+
+def _convert_form(available: list[dict], defaults: bool) -> ConvertForm:
+    """The convert form with its choices; with `defaults`, jazz and the model preselected (a fresh form)."""
+    form = ConvertForm()
+    _fill_convert_choices(form, available)
+    if defaults:
+        form.to.data, form.model.data = form.to.data or "jazz", _default_model(form)
+    return form
 
 
 def _convert_page(form, available, status):
