@@ -8,12 +8,16 @@ from sonatina.model.registry import load_model
 from sonatina.model.table_stepper import TableStepper
 
 
-def test_table_stepper_steps_like_the_numpy_stepper():
+def primed(genre: int, mode: int):
+    """The shipped model's stepper and its TableStepper, and two copies of one primed state."""
     stepper = load_model().stepper
-    table = TableStepper(stepper)
-    genre, mode = np.array([1]), np.array([0])
-    _, a = stepper.prime(np.array([[3, 4, 5]]), genre, mode)
-    b = [(h.copy(), c.copy()) for h, c in a]
+    genre, mode = np.array([genre]), np.array([mode])
+    _, state = stepper.prime(np.array([[3, 4, 5]]), genre, mode)
+    return stepper, TableStepper(stepper), genre, mode, state, [(h.copy(), c.copy()) for h, c in state]
+
+
+def test_table_stepper_steps_like_the_numpy_stepper():
+    stepper, table, genre, mode, a, b = primed(1, 0)
     for token in np.random.default_rng(0).integers(0, stepper.config.vocab_size, 200):
         plain, a = stepper.step(np.array([token]), genre, mode, a)
         fast, b = table.step(np.array([token]), genre, mode, b)
@@ -42,11 +46,7 @@ def plain_table_step(table: TableStepper, tokens, genre, mode, state):
 
 
 def test_table_step_is_bit_for_bit_its_plain_form():
-    stepper = load_model().stepper
-    table = TableStepper(stepper)
-    genre, mode = np.array([2]), np.array([1])
-    _, fast = stepper.prime(np.array([[3, 4, 5]]), genre, mode)
-    plain = [(h.copy(), c.copy()) for h, c in fast]
+    _, table, genre, mode, fast, plain = primed(2, 1)
     for token in np.random.default_rng(4).integers(0, 40, 300):  # few tokens: the kept sums are read back
         a, fast = table.step(np.array([token]), genre, mode, fast)
         b, plain = plain_table_step(table, np.array([token]), genre, mode, plain)
