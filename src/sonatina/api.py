@@ -30,6 +30,7 @@ from sonatina.model.checkpoint import preset as model_preset
 from sonatina.model.designs import DESIGN_PRESETS
 from sonatina.model.checkpoint import read_checkpoint
 from sonatina.music.keys import key_name, parse_key
+from sonatina.music.metre import source_metre
 from sonatina.model.registry import (LoadedModel, drum_model, genre_classifier, list_models, load_model,
                                      resolve_model_path)
 from sonatina.request import ConvertRequest, GenerationRequest
@@ -50,29 +51,8 @@ def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece
     if loaded.design != "remi":  # a seed design (issue 12) composes with its own loop
         from sonatina.compose.designs import compose_design
 
-        pieces = compose_design(loaded, **kwargs)
-    else:
-        pieces = _compose(loaded, **kwargs)
-    primer = kwargs.get("primer")
-    if primer is not None and (isinstance(primer, Score) or Path(primer).suffix.lower() not in READ_SUFFIXES):
-        metre = source_metre(primer if isinstance(primer, Score) else load_score(primer))
-        for piece in pieces:
-            piece.settings["source_metre"] = metre
-    return pieces
-
-
-def source_metre(score: Score) -> str | None:
-    """The metres of a piece whose bars Sonatina regroups, say '2/4' or '6/8 and 9/8', or None when
-    every bar holds four quarter notes (4/4, 2/2), as the 4/4 that Sonatina writes does. A piece
-    with no time signature is in 4/4."""
-    metres = []
-    for signature in sorted(score.time_signatures, key=lambda ts: ts.time):
-        metre = (int(signature.numerator), int(signature.denominator))
-        if metre not in metres:
-            metres.append(metre)
-    if all(beats == unit for beats, unit in metres):  # n/n: a bar of four quarters
-        return None
-    return " and ".join(f"{beats}/{unit}" for beats, unit in metres)
+        return compose_design(loaded, **kwargs)
+    return _compose(loaded, **kwargs)
 
 
 def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: str | None = None,

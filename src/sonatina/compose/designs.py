@@ -74,7 +74,8 @@ def compose_design(model: LoadedModel, *, primer: str | Path | Score | None = No
             "key": key_name(tonic, mode, key), "instrument": program, "instrument_name": instrument_name(program),
             "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
             "seed": seeds[i], "variation": i + 1, "variations": variations, "form": "none",
-            "primer": None if primer is None else (getattr(primer, "name", None) or str(primer))}))
+            "primer": None if primer is None else (getattr(primer, "name", None) or str(primer)),
+            **({"source_metre": primer_info.metre} if primer_info else {})}))
     if progress:
         progress(1.0)
     return pieces

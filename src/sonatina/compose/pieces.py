@@ -114,6 +114,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             "repetition": repetition, "scale_strength": strength,
             "inferred_from_primer": inferred,
             "primer": None if primer is None else (getattr(primer, "name", None) or str(primer)),
+            **({"source_metre": primer_info.metre} if primer_info else {}),  # said when its bars are regrouped
         }
         pieces.append(Piece(score, seeds[i], settings))
     if progress:

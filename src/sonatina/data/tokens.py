@@ -17,6 +17,7 @@ import numpy as np
 from symusic import Score, Tempo, Track
 
 from sonatina.music.keys import estimate_key, shift_to
+from sonatina.music.metre import source_metre
 
 
 class _SkipMiditokTorch(importlib.abc.MetaPathFinder):
@@ -80,6 +81,7 @@ class PreparedPiece:
     mode: str  # "major" | "minor"
     tempo: float  # first tempo in quarter notes per minute
     notes: int
+    metre: str | None = None  # the original's metres when not 4/4 (music.metre.source_metre)
 
 
 def prepare_score(score: Score, pitch_range=(21, 109)) -> PreparedPiece:
@@ -101,7 +103,7 @@ def prepare_score(score: Score, pitch_range=(21, 109)) -> PreparedPiece:
     out.time_signatures = score.time_signatures
     out.tracks.append(merged)
     tempo = float(score.tempos[0].qpm) if len(score.tempos) else DEFAULT_TEMPO
-    return PreparedPiece(out, tonic, mode, tempo, len(merged.notes))
+    return PreparedPiece(out, tonic, mode, tempo, len(merged.notes), source_metre(score))
 
 
 def encode(tokenizer: miditok.REMI, prepared: Score) -> np.ndarray:
