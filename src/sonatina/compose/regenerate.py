@@ -253,7 +253,6 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
     queue: list[list[int]] = [[] for _ in range(K)]
     out: list[list[int]] = [[] for _ in range(K)]  # after the bridge: each row starts in the passage's bar
     forced_at: list[set[int]] = [set() for _ in range(K)]
-    onset: list[set[int]] = [set() for _ in range(K)]  # pitch tokens written at each row's current position
     done = np.zeros(K, dtype=bool)
     end_beat = end / grid.per_beat - stop_before
     kinds = vocab.kind
@@ -283,9 +282,10 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
                         time_ok[vocab.bar] = False
                     time_ok &= ~(is_position & (bar * grid.per_bar + vocab.position_of > limit))
                 allowed &= time_ok | ~is_time
-                if onset[row]:  # a pitch once per onset, and no more pitches than people stack
-                    allowed[list(onset[row])] = False
-                    if len(onset[row]) >= MAX_PITCHES_PER_ONSET:
+                written = grammar.onset_pitches[row]  # pitch tokens at this row's current position
+                if written:  # a pitch once per onset, and no more pitches than people stack
+                    allowed[written] = False
+                    if len(set(written)) >= MAX_PITCHES_PER_ONSET:  # (kept notes may repeat a pitch)
                         allowed &= ~is_pitch
                 if not allowed.any():  # the grammar's taste leaves nothing here: let time move on
                     allowed = time_ok & ~(is_position & (vocab.position_of <= pos))
@@ -318,10 +318,6 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
                         and pending[next_forced[row]] == (bar + 1) * grid.per_bar:
                     pass  # arriving at the bar line: the Position_0 to come writes them
             grammar.advance(row, token)
-            if is_time[token]:
-                onset[row] = set()
-            elif is_pitch[token]:
-                onset[row].add(token)
             out[row].append(token)
             nxt[row] = token
         if done.all():
