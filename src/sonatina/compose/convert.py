@@ -146,8 +146,7 @@ def kept_tokens(tokenizer, notes: list[Note], tpq: int, shift: int) -> dict[int,
 
 
 def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, frame: SourceFrame,
-                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int,
-                 lengths: np.ndarray | None = None) -> np.ndarray:
+                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int) -> np.ndarray:
     """A token sequence that holds every kept note at its position and adds one voice from the model.
 
     The grammar of sample.sample_tokens applies, plus: time may not pass a position with kept
@@ -156,7 +155,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     chord tones get CHORD_BONUS and, in the bass register, the chord's root ROOT_BONUS more, which
     change only which pitch is written (NOTE_ODDS "silent") unless none of the voice's notes sounds
     under a chord or the voice is dense; a new note lasts no longer than its pitch class stays a
-    chord tone, or an eighth (FOLLOW_HARMONY). `lengths`: token_lengths of the tokenizer.
+    chord tone, or an eighth (FOLLOW_HARMONY).
 
     Speed: a step's masks depend on a few small facts (the grammar's state, how far the next
     kept note is, the position in the piece), so each is built once and looked up after.
@@ -177,7 +176,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     pitches, is_duration = np.flatnonzero(is_pitch), vocab.kind == "Duration"
     lift = voice.dense or NOTE_ODDS == "lift"
     runs = _chord_tone_runs(frame) if FOLLOW_HARMONY and not voice.dense else None
-    lengths = np.zeros(vocab.size, dtype=np.int64) if lengths is None else lengths
+    lengths = vocab.length_of
     sounding_until = 0  # position where the voice's notes written so far stop sounding
     masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     bonuses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -272,18 +271,6 @@ def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
     for p in range(frame.end - 1, -1, -1):
         runs[p] = np.where(fits[p], runs[p + 1] + 1, 0)
     return runs
-
-
-def token_lengths(tokenizer) -> np.ndarray:
-    """Length in positions of each Duration token ('Duration_beats.ticks.resolution'), 0 for the others."""
-    per_beat = max(tokenizer.config.beat_res.values())
-    out = np.zeros(len(tokenizer.vocab), dtype=np.int64)
-    for token, i in tokenizer.vocab.items():
-        kind, _, value = token.partition("_")
-        if kind == "Duration":
-            beats, ticks, resolution = (int(v) for v in value.split("."))
-            out[i] = round((beats + ticks / resolution) * per_beat)
-    return out
 
 
 def _logsumexp(x: np.ndarray) -> float:
@@ -445,7 +432,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
     tempos = [Tempo(0, qpm=float(tempo))] if tempo else \
         [t.copy() for t in score.tempos if t.time < end_of(score)] or [Tempo(0, qpm=120.0)]
     tempo = float(tempos[0].qpm)
-    pitch_of, lengths = token_pitches(model.tokenizer), token_lengths(model.tokenizer)
+    pitch_of = token_pitches(model.tokenizer)
     bars = frame.end // (BEATS_PER_BAR * model.vocab.positions_per_beat)
     end_tick = end_of(score)  # the converted piece ends where the source does
     per_tick = model.vocab.positions_per_beat / TPQ
@@ -467,7 +454,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             # for it on two busy cores cost more than they give (as compose/regenerate.py measured)
             with one_blas_thread():
                 ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
-                                   frame, forced, voice, sampling, seed * 31 + index, lengths)
+                                   frame, forced, voice, sampling, seed * 31 + index)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
             kept = kept + new  # the next voice hears this one
             if progress:

@@ -141,14 +141,18 @@ class Vocabulary:
         self.pad, self.bos, self.eos = vocab["PAD_None"], vocab["BOS_None"], vocab["EOS_None"]
         self.bar = vocab["Bar_None"]
         self.kind = np.empty(self.size, dtype=object)
+        self.positions_per_beat = max(tokenizer.config.beat_res.values())
         self.position_of = np.full(self.size, -1, dtype=np.int64)  # Position_k -> k
+        self.length_of = np.zeros(self.size, dtype=np.int64)  # Duration_beats.ticks.resolution -> positions
         for token, i in vocab.items():
             kind, _, value = token.partition("_")
             self.kind[i] = kind
             if kind == "Position":
                 self.position_of[i] = int(value)
+            elif kind == "Duration":
+                beats, ticks, resolution = (int(v) for v in value.split("."))
+                self.length_of[i] = round((beats + ticks / resolution) * self.positions_per_beat)
         self.pitch_ids = np.flatnonzero(self.kind == "Pitch")
-        self.positions_per_beat = max(tokenizer.config.beat_res.values())
 
     def count_notes(self, ids: np.ndarray) -> int:
         return int(np.isin(ids, self.pitch_ids).sum())
