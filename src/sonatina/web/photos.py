@@ -13,6 +13,7 @@ from sonatina.web.forms import megabytes
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # larger pictures are refused before decoding (decompression bombs)
+TOO_MANY_PIXELS = f"The photo has too many pixels; please pick one under {MAX_PIXELS // 1_000_000} megapixels."
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 SIDE = 512  # stored photos fit in SIDE x SIDE
 
@@ -38,7 +39,7 @@ def save_photo(upload) -> str:
             if probe.format not in ALLOWED_FORMATS:
                 raise BadInputError("The photo must be a PNG, JPEG, GIF or WebP image.")
             if probe.width * probe.height > MAX_PIXELS:
-                raise BadInputError("The photo has too many pixels; please pick one under 25 megapixels.")
+                raise BadInputError(TOO_MANY_PIXELS)
             probe.verify()  # checks the file's structure without decoding all of it
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -48,7 +49,7 @@ def save_photo(upload) -> str:
     except BadInputError:
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own guard, past ~179 megapixels, fires in open()
-        raise BadInputError("The photo has too many pixels; please pick one under 25 megapixels.") from exc
+        raise BadInputError(TOO_MANY_PIXELS) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise BadInputError("The photo could not be read as an image.") from exc
     name = storage.new_name("photos", ".jpg")

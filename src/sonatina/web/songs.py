@@ -376,7 +376,12 @@ def _sounds_like(piece) -> list | None:
     except Exception:  # a tag is a nicety: never fail a finished conversion over it
         log.exception("classifying a conversion failed")
         return None
-    return [[genre, round(float(p), 3)] for genre, p in list(probabilities.items())[:3]]
+    return _ranked(probabilities, 3)
+
+
+def _ranked(probabilities: dict[str, float] | None, top: int | None = None) -> list | None:
+    """{genre: probability}, likeliest first, as [[genre, p rounded], ...] (its `top` first ones)."""
+    return None if probabilities is None else [[g, round(float(p), 3)] for g, p in list(probabilities.items())[:top]]
 
 
 def _judged_conversion(score) -> dict:
@@ -393,12 +398,8 @@ def _judged_conversion(score) -> dict:
     except Exception:  # a tag is a nicety: never fail a finished conversion over it
         log.exception("judging a conversion failed")
         return {"sounds_like": None, "parts_sound_like": None}
-
-    def ranked(probabilities, top=None):
-        return None if probabilities is None else [[g, round(float(p), 3)] for g, p in list(probabilities.items())[:top]]
-
-    return {"sounds_like": ranked(heard["genre"], 3),
-            "parts_sound_like": {part: ranked(heard[part]) for part in ("accompaniment", "drums")}}
+    return {"sounds_like": _ranked(heard["genre"], 3),
+            "parts_sound_like": {part: _ranked(heard[part]) for part in ("accompaniment", "drums")}}
 
 
 def _instrument_settings(program: int | None) -> dict:
