@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from symusic import KeySignature, Score, TimeSignature
 
-from sonatina.compose.pieces import TICKS_PER_QUARTER, Piece, _sharps, _transpose, from_c, tempo_seeds_and_keys
+from sonatina.compose.pieces import TICKS_PER_QUARTER, Piece, _transpose, from_c, tempo_seeds_and_keys
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, _softmax, apply_temperature, apply_top_k,
                                      apply_top_p, finish_ending)
 from sonatina.data.corpus import load_score
@@ -27,7 +27,7 @@ from sonatina.errors import SonatinaError, UnknownOptionError
 from sonatina.model.designs import HEADS, windows_before
 from sonatina.model.registry import LoadedModel
 from sonatina.music.instruments import instrument_name, resolve_instrument
-from sonatina.music.keys import key_name, parse_key
+from sonatina.music.keys import key_fifths, key_name, parse_key
 from sonatina.request import GenerationRequest
 
 SETTINGS = ("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations")
@@ -68,7 +68,7 @@ def compose_design(model: LoadedModel, *, primer: str | Path | Score | None = No
         _transpose(score, from_c(tonic, primer_info))
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
-        score.key_signatures = [KeySignature(0, _sharps(tonic, mode, key), 1 if mode == "minor" else 0)]
+        score.key_signatures = [KeySignature(0, key_fifths(tonic, mode, key), 1 if mode == "minor" else 0)]
         pieces.append(Piece(score, seeds[i], {
             "model": model.name, "design": model.design, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
             "key": key_name(tonic, mode, key), "instrument": program, "instrument_name": instrument_name(program),

@@ -104,7 +104,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             end_at_next_onset(score)
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
-        score.key_signatures = [KeySignature(0, _sharps(tonic, mode, key), 1 if mode == "minor" else 0)]
+        score.key_signatures = [KeySignature(0, key_fifths(tonic, mode, key), 1 if mode == "minor" else 0)]
         settings = {
             "model": model.name, "genre": genre, "seconds": seconds, "tempo": round(tempo, 2),
             "key": key_name(tonic, mode, key), "instrument": program, "instrument_name": instrument_name(program),
@@ -184,9 +184,3 @@ def _transpose(score: Score, semitones: int) -> None:
     for track in score.tracks:
         for note in track.notes:
             note.pitch = int(np.clip(note.pitch + semitones, 0, 127))
-
-
-def _sharps(tonic: int, mode: str, asked: str | None = None) -> int:
-    """Key signature accidentals (-7..7) for MIDI's key-signature meta event; flats for a key
-    asked as 'Gb major', sharps for 'F# major'."""
-    return key_fifths(tonic, mode, asked)
