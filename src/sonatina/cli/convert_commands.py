@@ -29,7 +29,7 @@ def convert(source, audio, out, as_json, **options):
     info = pieces[0].settings
     written = f" (its parts written as {info['written_as']})" if info["written_as"] != info["genre"] else ""
     # --key moves the tonic; the kept melody keeps its mode, so "A minor" may come out "A major"
-    mode = (f" (--key sets the tonic; the mode stays the melody's own)"
+    mode = (" (--key sets the tonic; the mode stays the melody's own)"
             if settings.get("key") and settings["key"] != info["key"] else "")
     names = ", ".join(Path(f["midi"]).name + (" and " + Path(f["audio"]).name if f.get("audio") else "")
                       for f in files)

@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from sonatina.errors import UnknownOptionError
-from sonatina.music.pitches import FLAT_NAMES, PITCH_CLASS_NAMES, SHARP_NAMES, pitch_class_name  # noqa: F401 (the web lists keys from it)
+from sonatina.music.pitches import FLAT_NAMES, PITCH_CLASS_NAMES, SHARP_NAMES  # noqa: F401 (the web lists keys from PITCH_CLASS_NAMES)
 
 MODES = ("major", "minor")
 
