@@ -115,5 +115,7 @@ def write_pieces(pieces, outputs: list[tuple[Path, Path | None]]) -> list[dict]:
 def metre_note(settings: dict, what: str = "source") -> str:
     """' The source is in 2/4; ...' when Sonatina's 4/4 regroups the bars of the piece it started
     from (music.metre.source_metre), else ''."""
-    metre = settings.get("source_metre")
-    return f" The {what} is in {metre}; Sonatina writes 4/4, so its bars are regrouped." if metre else ""
+    from sonatina.music.metre import regrouped_note
+
+    note = regrouped_note(settings.get("source_metre"), what)
+    return f" {note}" if note else ""

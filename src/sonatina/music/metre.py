@@ -16,3 +16,9 @@ def source_metre(score) -> str | None:
     if all(beats == unit for beats, unit in metres):  # n/n: a bar of four quarters
         return None
     return " and ".join(f"{beats}/{unit}" for beats, unit in metres)
+
+
+def regrouped_note(metre: str | None, what: str = "source") -> str | None:
+    """The sentence telling the user that the `what` ("source", "primer") was in `metre` and has
+    its bars regrouped (the CLI and the studio say it alike), or None for a piece in 4/4."""
+    return f"The {what} is in {metre}; Sonatina writes 4/4, so its bars are regrouped." if metre else None

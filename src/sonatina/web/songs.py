@@ -736,6 +736,17 @@ def score_file(song: Song, fmt: str) -> bytes:
     return data
 
 
+def metre_note(song: Song) -> str | None:
+    """The sentence on a converted or continued song whose source (or primer) was not in 4/4, from
+    the metre stored with the song when its job ran (settings["source_metre"]); None otherwise."""
+    from sonatina.music.metre import regrouped_note
+
+    settings = song.settings or {}
+    if settings.get("kind") in EDIT_KINDS:
+        return None  # a version: its page is about the edit, the first version's about the source
+    return regrouped_note(settings.get("source_metre"), "source" if song.is_conversion else "primer")
+
+
 def piece_facts(song: Song) -> dict:
     """Bars, seconds and tracks of the song (for the edit form's bounds)."""
     from symusic import Score

@@ -281,6 +281,8 @@ def openapi_document(models: list[dict]) -> dict:
                     "version": {"type": "integer", "description": "Its number among the versions of its family."},
                     "family_id": {"type": "integer", "description": "The id of its family's first version: the "
                                   "versions of one song share it (the song list lists every version)."},
+                    "metre_note": {"type": ["string", "null"], "description": "Said when the piece it was converted "
+                                   "from or continues is not in 4/4: Sonatina writes 4/4, so its bars are regrouped."},
                     "urls": {"type": "object"}}},
                 "Job": {"type": "object", "required": ["id", "status", "created_at"], "properties": {
                     "id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},

@@ -66,6 +66,7 @@ def _song_json(song, family_id: int | None = None) -> dict:
     data = song.to_dict()
     data["family_id"] = family_id if family_id is not None else families.root_id(song)  # versions share it
     data["created_at"] = _timestamp(song.created_at)
+    data["metre_note"] = songs.metre_note(song)  # a source or primer not in 4/4: its bars regrouped
     data["urls"] = {
         "self": url_for("api.get_song", song_id=song.id),
         "page": url_for("library.song", song_id=song.id),

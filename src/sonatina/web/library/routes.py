@@ -138,7 +138,8 @@ def _edit_context(facts: dict) -> dict:
 
 def _song_page(song, status: int = 200, side: str = "converted"):
     return render_template("library/song.html", rename_form=RenameForm(title=song.title), empty_form=EmptyForm(),
-                           autoplay=request.args.get("autoplay") == "1", **player_context(song, side)), status
+                           autoplay=request.args.get("autoplay") == "1", metre_note=songs.metre_note(song),
+                           **player_context(song, side)), status
 
 
 @bp.post("/songs/<int:song_id>/regenerate")
