@@ -28,5 +28,10 @@ def megabytes(size: int) -> str:
     return f"{round(size / (1024 * 1024), 1):g} MB"
 
 
+def file_size(size: int) -> str:
+    """A byte limit in the unit a reader expects: 15 MB, 1.5 MB, 512 kB."""
+    return megabytes(size) if size >= 1024 * 1024 else f"{round(size / 1024):g} kB"
+
+
 class EmptyForm(FlaskForm):
     """Buttons that only POST (log out, revoke, delete) still need the CSRF token."""

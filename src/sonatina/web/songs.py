@@ -19,9 +19,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-# the one list of music files Sonatina reads (data/corpus/reading.py), and the sandbox's limits
+# the one list of music files Sonatina reads (data/corpus/reading.py), and the sandbox, whose
+# WEB_LIMITS are the one place the studio's upload limits live (read at each use, never copied)
+from sonatina.data import untrusted
 from sonatina.data.corpus.reading import READABLE_SUFFIXES as SCORE_SUFFIXES
-from sonatina.data.untrusted import WEB_LIMITS
 from sonatina.errors import BadInputError, SonatinaError
 from sonatina.web import families, jobs, storage
 from sonatina.web.extensions import db
@@ -30,8 +31,6 @@ from sonatina.web.models import Job, Song
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg"}
-PRIMER_MAX_BYTES = WEB_LIMITS.file_bytes  # MIDI / score primers (2 MB)
-PRIMER_AUDIO_MAX_BYTES = WEB_LIMITS.audio_bytes  # 15 MB
 AUDIO_FORMATS = ("wav", "mp3")
 
 
@@ -83,9 +82,34 @@ def upload_too_large(what: str) -> str:
     if that is lower."""
     from sonatina.web.forms import megabytes
 
-    largest = PRIMER_AUDIO_MAX_BYTES if transcription_available() else PRIMER_MAX_BYTES
-    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") or largest
-    return f"The {what} is larger than {megabytes(min(largest, request_limit))}; please upload a shorter piece."
+    limits = untrusted.WEB_LIMITS
+    largest = limits.audio_bytes if transcription_available() else limits.file_bytes
+    return f"The {what} is larger than {megabytes(_within_request(largest))}; please upload a shorter piece."
+
+
+def _within_request(limit: int) -> int:
+    """A file limit as it stands behind the app's request limit (MAX_CONTENT_LENGTH), if lower."""
+    return min(limit, current_app.config.get("MAX_CONTENT_LENGTH") or limit)
+
+
+def upload_rules() -> dict:
+    """What the primer and piece fields take, for their pages and the API's description, written
+    from the limits the uploads are checked against (data/untrusted.py's WEB_LIMITS, behind the
+    request limit) and the suffixes Sonatina reads: {"accept": ".abc,.kar,...", "hint": "MIDI up to
+    2 MB, ..."}. A recording only where this server transcribes audio."""
+    from sonatina.web.forms import file_size
+
+    limits, audio = untrusted.WEB_LIMITS, transcription_available()
+    suffixes = sorted(SCORE_SUFFIXES | (AUDIO_SUFFIXES if audio else set()))
+    text_bytes = min(limits.score_bytes, limits.file_bytes)  # MusicXML (unpacked) and Humdrum text
+    hint = (f"MIDI up to {file_size(_within_request(limits.file_bytes))}, MusicXML or Humdrum up to "
+            f"{file_size(_within_request(text_bytes))} of text, ABC tunes up to "
+            f"{file_size(_within_request(min(limits.abc_bytes, limits.file_bytes)))}")
+    if audio:
+        kinds = sorted(s.lstrip(".").upper() for s in AUDIO_SUFFIXES)
+        hint += (f", or a recording ({', '.join(kinds[:-1])} or {kinds[-1]}) up to "
+                 f"{file_size(_within_request(limits.audio_bytes))}")
+    return {"accept": ",".join(suffixes), "hint": hint + "."}
 
 
 def key_choices() -> list[str]:
@@ -203,6 +227,7 @@ def save_primer(upload, what: str = "primer") -> str | None:
     """
     from sonatina.audio.files import check_audio
     from sonatina.data.untrusted import read_score
+    from sonatina.web.forms import file_size
 
     if upload is None or not getattr(upload, "filename", ""):
         return None
@@ -212,9 +237,9 @@ def save_primer(upload, what: str = "primer") -> str | None:
         if not transcription_available():
             raise BadInputError(f"An audio {what} needs transcription, which this server does not have; "
                                 "upload a MIDI file instead.")
-        limit = PRIMER_AUDIO_MAX_BYTES
+        limit = untrusted.WEB_LIMITS.audio_bytes
     elif suffix in SCORE_SUFFIXES:
-        limit = PRIMER_MAX_BYTES
+        limit = untrusted.WEB_LIMITS.file_bytes
     else:
         raise BadInputError(f"The {what} must be a MIDI, MusicXML, ABC or Humdrum file (or audio), "
                             f"not '{suffix or 'no extension'}'.")
@@ -222,15 +247,15 @@ def save_primer(upload, what: str = "primer") -> str | None:
     if not data:
         raise BadInputError(f"The {what} file is empty.")
     if len(data) > limit:
-        raise BadInputError(f"The {what} is larger than {limit // (1024 * 1024)} MB; please upload a shorter piece.")
+        raise BadInputError(f"The {what} is larger than {file_size(limit)}; please upload a shorter piece.")
     name = storage.new_name("primers", suffix)
     path = storage.path(name)
     path.write_bytes(data)
     try:
         if suffix in AUDIO_SUFFIXES:
-            check_audio(path, name=shown, limits=WEB_LIMITS)
+            check_audio(path, name=shown, limits=untrusted.WEB_LIMITS)
             return name
-        score = read_score(path, name=shown, limits=WEB_LIMITS)
+        score = read_score(path, name=shown, limits=untrusted.WEB_LIMITS)
     except BadInputError as exc:
         storage.delete(name)
         kind = "audio" if suffix in AUDIO_SUFFIXES else "music"

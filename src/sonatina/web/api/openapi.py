@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sonatina import __version__
 from sonatina.request import KEY_PATTERN, ConvertRequest, GenerationRequest, instrument_names
-from sonatina.web.songs import CONVERT_SETTINGS, TITLE_MAX, WEB_SETTINGS
+from sonatina.web.songs import CONVERT_SETTINGS, TITLE_MAX, WEB_SETTINGS, upload_rules
 
 MAX_PAGE = 1_000_000  # far past any library; keeps OFFSET inside what databases can hold
 MAX_PER_PAGE = 100
@@ -69,7 +69,7 @@ def generate_request_schema(models: list[dict], source: str = "json") -> dict:
     schema = {"type": "object", "properties": properties, "additionalProperties": False, "anyOf": pairs}
     if source == "multipart":
         schema["properties"]["primer"] = {"type": "string", "format": "binary", "description": (
-            f"{GenerationRequest['primer'].help} MIDI/MusicXML/ABC up to 2 MB, audio up to 15 MB.")}
+            f"{GenerationRequest['primer'].help} {upload_rules()['hint']}")}
     return schema
 
 
@@ -87,8 +87,7 @@ def convert_request_schema(models: list[dict], source: str = "json") -> dict:
         required = ["song_id", "to"]
     else:
         properties["source"] = {"type": "string", "format": "binary", "description": (
-            "The piece to convert: MIDI, MusicXML or ABC up to 2 MB (or a recording up to 15 MB, where "
-            "transcription is installed); it needs pitched notes, a melody to keep.")}
+            f"The piece to convert: {upload_rules()['hint']} It needs pitched notes, a melody to keep.")}
         required = ["source", "to"]
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 

@@ -121,7 +121,7 @@ def _show_refusal(form, exc: SonatinaError) -> None:
 def _form_page(form, available, status):
     limits = {name: GenerationRequest[name].input_attrs() for name in NUMBER_SETTINGS}
     return render_template("studio/generate.html", form=form, models=available, spec=GenerationRequest,
-                           limits=limits, audio_primers=songs.transcription_available()), status
+                           limits=limits, uploads=songs.upload_rules()), status
 
 
 def _convert_choice(name: str) -> SelectField:
@@ -217,7 +217,7 @@ def _convert_page(form, available, status):
     chosen = (form.song_id.data or "").strip()
     tracks = _song_tracks(int(chosen)) if chosen.isdigit() and int(chosen) < 2**63 else None
     return render_template("studio/convert.html", form=form, models=available, limits=limits, tracks=tracks or [],
-                           audio_sources=songs.transcription_available()), status
+                           uploads=songs.upload_rules()), status
 
 
 def _song_tracks(song_id: int) -> list[dict] | None:
