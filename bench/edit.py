@@ -20,6 +20,15 @@ and judged by:
             original passage, and onsets per bar over the original's
 Then speed: regenerating 4 bars (K candidates) of a 16-bar piece, and engraving a 60 s piece
 (MusicXML by music21 + SVG by Verovio), CPU seconds (the process's own time; the box is shared).
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/edit.py --scores [--data ../shared/datasets]
+
+times only the studio's scores of long pieces (a 3-minute generated pop piece, POP909 001, a
+Beethoven sonata movement from GiantMIDI), as web/songs.score_file serves them in a fresh server:
+the song page's SVG, then the PDF download after it, and a PDF download with nothing engraved
+before (CPU and wall seconds); then, where the code has them, the steps: MusicXML by music21,
+Verovio's A4 pages, and those pages drawn into a PDF by cairosvg and by librsvg. Run it with
+PYTHONPATH=<old checkout>/src for the code before a change: the same pieces, the same calls.
 """
 
 from __future__ import annotations
@@ -122,13 +131,79 @@ def overlap(score: Score, original: Score, passage: Passage) -> tuple[float, flo
     return float(np.minimum(a, b).sum()), onsets_a / max(1, onsets_b)
 
 
+SCORE_PIECES = ("pop909/001/001.mid",
+                "giantmidi-eval/giantmidi-piano/Beethoven_Piano_Sonata_No_10_Op_14_No_2_fQqNsTUvqCY_cut_mov_1.mid")
+
+
+def _timed(call):
+    """(result, CPU seconds of this process, wall seconds) of call()."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = call()
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def score_times(data: Path) -> None:
+    """The studio's scores of long pieces, timed as a fresh server makes them (see the docstring)."""
+    import tempfile
+
+    from sonatina.web import create_app, songs, storage
+    from sonatina.web.extensions import db
+    from sonatina.web.models import Song, User
+
+    pieces = [("generated pop, 180 s, seed 1", api.compose("default", seconds=180, genre="pop", seed=1)[0].score)]
+    pieces += [(name.split("/")[-1][:40], read_midi(data / name)) for name in SCORE_PIECES]
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "HUEY_IMMEDIATE": True,
+                          "DATABASE_URL": f"sqlite:///{instance}/bench.db", "REDIS_URL": None})
+        with app.test_request_context():
+            import music21  # noqa: F401  (warm, as in a server that has engraved before)
+            import verovio  # noqa: F401
+
+            owner = User(username="bench", email="bench@example.com", password_hash="-")
+            db.session.add(owner)
+            db.session.commit()
+            print("| piece | notes | page's SVG | PDF after the page | PDF, nothing engraved before | PDF size |")
+            print("|---|---|---|---|---|---|")
+            for label, score in pieces:
+                name = storage.new_name("midi", ".mid")
+                score.dump_midi(str(storage.path(name)))
+                song = Song(owner_id=owner.id, title=label, model="default", duration_s=1.0, seed=1, settings={},
+                            midi_file=name)
+                db.session.add(song)
+                db.session.commit()
+                songs._SCORES.clear()
+                _svg, svg_cpu, svg_wall = _timed(lambda: songs.score_file(song, "svg"))
+                _pdf, after_cpu, after_wall = _timed(lambda: songs.score_file(song, "pdf"))
+                songs._SCORES.clear()
+                pdf, cold_cpu, cold_wall = _timed(lambda: songs.score_file(song, "pdf"))
+                print(f"| {label} | {score.note_num()} | {svg_cpu:.2f} CPU ({svg_wall:.2f} wall) | {after_cpu:.2f} "
+                      f"({after_wall:.2f}) | {cold_cpu:.2f} ({cold_wall:.2f}) | {len(pdf) // 1024} kB |", flush=True)
+    from sonatina.audio import notation
+
+    if not hasattr(notation, "engrave"):
+        return  # the code before the change: no steps to time apart
+    print("\n| piece | MusicXML (music21) | A4 pages (Verovio) | PDF drawn by cairosvg | by librsvg |")
+    print("|---|---|---|---|---|")
+    for label, score in pieces:
+        xml, xml_cpu, _ = _timed(lambda: notation.musicxml(score, label))
+        pages, pages_cpu, _ = _timed(lambda: notation.svg_pages(None, xml=notation._words_for_tempo(xml)))
+        _, cairosvg_cpu, _ = _timed(lambda: notation._pdf_by_cairosvg(pages))
+        drawn, librsvg_cpu, _ = _timed(lambda: notation._pdf_by_librsvg(pages))
+        print(f"| {label} | {xml_cpu:.2f} | {pages_cpu:.2f} ({len(pages)} pages) | {cairosvg_cpu:.2f} | "
+              f"{f'{librsvg_cpu:.2f}' if drawn else 'missing'} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--pieces", type=int, default=5, help="held-out pieces per genre")
     parser.add_argument("--candidates", type=int, default=8)
+    parser.add_argument("--scores", action="store_true", help="time only the studio's scores of long pieces")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if args.scores:
+        score_times(args.data)
+        return
     model = load_model("default")
     pieces = held_out(args.data, args.pieces)
     rows = {"regen": [], "plain": [], "original": []}

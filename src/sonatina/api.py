@@ -39,7 +39,7 @@ from sonatina.request import ConvertRequest, GenerationRequest
 # composing, listing models and `sonatina --help` never load it.
 
 __all__ = ["Piece", "check_convertible", "check_edit", "check_primer", "classify", "compose", "convert", "describe_piece",
-           "evaluate", "export_score", "export_score_files", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg",
+           "engrave_score", "evaluate", "export_score", "export_score_files", "extend", "judge", "list_models", "load_model", "regenerate", "score_svg",
            "source_metre", "train"]
 log = logging.getLogger(__name__)
 
@@ -367,6 +367,14 @@ def score_svg(source: str | Path | Score, title: str = "", width: int = 2400) ->
 
     score, name = _read_piece(source)
     return svg_pages(score, title or Path(name).stem, width=width)[0]
+
+
+def engrave_score(musicxml: bytes, fmt: str, width: int = 2400) -> bytes:
+    """A score export_score wrote as MusicXML, engraved again as "pdf" (A4 pages) or "svg" (one page
+    `width` Verovio units wide, as score_svg): music21's half of the work is not done twice."""
+    from sonatina.audio.notation import engrave
+
+    return engrave(musicxml, fmt, width=width if fmt == "svg" else None)
 
 
 def describe_piece(source: str | Path | Score) -> dict:

@@ -16,6 +16,7 @@ The MusicXML is then the input for Verovio, which lays it out into pages.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -180,9 +181,10 @@ def musicxml(score: Score, title: str = "") -> bytes:
     return GeneralObjectExporter(to_music21(score, title)).parse()
 
 
-def svg_pages(score: Score, title: str = "", *, width: int | None = None, xml: bytes | None = None) -> list[str]:
-    """The piece engraved by Verovio, one SVG string per page. `width` (Verovio units) makes a
-    screen layout: one tall page that wide instead of A4 pages."""
+def svg_pages(score: Score | None, title: str = "", *, width: int | None = None, xml: bytes | None = None) -> list[str]:
+    """The piece engraved by Verovio, one SVG string per page (from `xml`, its MusicXML, when given:
+    then `score` is not read). `width` (Verovio units) makes a screen layout: one tall page that
+    wide instead of A4 pages."""
     import verovio
 
     toolkit = verovio.toolkit(False)
@@ -215,7 +217,14 @@ def music_font() -> bytes:
 
 
 def pdf(pages: list[str]) -> bytes:
-    """SVG pages (as Verovio draws them) in one PDF, a page each, drawn by cairo."""
+    """SVG pages (as Verovio draws them) in one PDF, a page each, on cairo. librsvg draws them where
+    the system has it (a C library: 0.4 s for three pages of piano music, where cairosvg, in
+    Python, takes 2.2 s; bench/RESULTS.md "Scores"), else cairosvg. The pages look the same."""
+    drawn = _pdf_by_librsvg(pages)
+    return drawn if drawn is not None else _pdf_by_cairosvg(pages)
+
+
+def _pdf_by_cairosvg(pages: list[str]) -> bytes:
     import cairocffi
     import cairosvg.parser
     import cairosvg.surface
@@ -238,11 +247,90 @@ def pdf(pages: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+_LIBRSVG_API = """
+typedef struct _RsvgHandle RsvgHandle;
+typedef struct _GError GError;
+typedef struct { double x, y, width, height; } RsvgRectangle;
+RsvgHandle *rsvg_handle_new_from_data(const unsigned char *data, size_t length, GError **error);
+int rsvg_handle_get_intrinsic_size_in_pixels(RsvgHandle *handle, double *width, double *height);
+int rsvg_handle_render_document(RsvgHandle *handle, void *cairo, const RsvgRectangle *viewport, GError **error);
+void g_object_unref(void *object);
+"""
+POINTS_PER_PIXEL = 72 / 96  # a CSS pixel is 1/96 inch, as cairosvg counts it: the same page size either way
+
+
+@functools.cache
+def librsvg():
+    """(ffi, library) of the system's librsvg 2.52 or later, or None where it is missing (then
+    cairosvg draws PDFs). Loaded once, through cffi, which cairocffi already needs."""
+    import ctypes.util
+
+    import cffi
+
+    ffi = cffi.FFI()
+    ffi.cdef(_LIBRSVG_API)
+    for name in filter(None, (ctypes.util.find_library("rsvg-2"), "librsvg-2.so.2")):
+        try:
+            lib = ffi.dlopen(name)
+            lib.rsvg_handle_get_intrinsic_size_in_pixels, lib.rsvg_handle_render_document  # noqa: B018 (2.52+)
+            return ffi, lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def _pdf_by_librsvg(pages: list[str]) -> bytes | None:
+    """The PDF drawn by librsvg, or None where it is missing or refuses a page."""
+    import cairocffi
+
+    loaded = librsvg()
+    if loaded is None:
+        return None
+    ffi, lib = loaded
+    buffer, surface = io.BytesIO(), None
+    width, height = ffi.new("double *"), ffi.new("double *")
+    for page in pages:
+        data = page.encode("utf-8")
+        handle = lib.rsvg_handle_new_from_data(data, len(data), ffi.NULL)
+        if handle == ffi.NULL:
+            return None
+        try:
+            if not lib.rsvg_handle_get_intrinsic_size_in_pixels(handle, width, height):
+                return None
+            size = (width[0] * POINTS_PER_PIXEL, height[0] * POINTS_PER_PIXEL)
+            if surface is None:
+                surface = cairocffi.PDFSurface(buffer, *size)
+            else:
+                surface.set_size(*size)
+            context = cairocffi.Context(surface)
+            cairo = ffi.cast("void *", int(cairocffi.ffi.cast("uintptr_t", context._pointer)))  # cairocffi's cairo_t
+            if not lib.rsvg_handle_render_document(handle, cairo, ffi.new("RsvgRectangle *", (0, 0, *size)), ffi.NULL):
+                return None
+            surface.show_page()
+        finally:
+            lib.g_object_unref(handle)
+    if surface is None:
+        return None
+    surface.finish()
+    return buffer.getvalue()
+
+
 def _words_for_tempo(xml: bytes) -> bytes:
     """The metronome mark as plain words ("♩ = 74"): cairo draws text with the system's fonts and
     cannot use the music font Verovio embeds for the note symbol, so a PDF would show a box."""
     return re.sub(rb"<metronome[^>]*>\s*<beat-unit>quarter</beat-unit>\s*<per-minute>([\d.]+)</per-minute>\s*</metronome>",
                   "<words>\u2669 = \\1</words>".encode(), xml)
+
+
+def engrave(xml: bytes, fmt: str, width: int | None = None) -> bytes:
+    """A score already written as MusicXML (musicxml()) laid out by Verovio: "pdf", every A4 page;
+    "svg", one page `width` wide for a screen (see svg_pages). Engraving from the MusicXML lets a
+    caller that keeps it (the studio) skip music21, the slower half of the work, for each format."""
+    if fmt == "pdf":
+        return pdf(svg_pages(None, xml=_words_for_tempo(xml)))
+    if fmt == "svg":
+        return svg_pages(None, xml=xml, width=width)[0].encode("utf-8")
+    raise ValueError(f"engrave() writes svg or pdf, not {fmt!r}")
 
 
 def export(score: Score, path: str | Path, title: str = "") -> Path:
@@ -261,7 +349,7 @@ def export_files(score: Score, path: str | Path, title: str = "") -> list[Path]:
         path.write_bytes(xml)
         return [path]
     if fmt == "pdf":
-        path.write_bytes(pdf(svg_pages(score, title, xml=_words_for_tempo(xml))))
+        path.write_bytes(engrave(xml, "pdf"))
         return [path]
     pages = svg_pages(score, title, xml=xml)
     written = []

@@ -730,35 +730,51 @@ def edit_again(song: Song, same_seed: bool) -> Job:
 
 
 _SCORES: dict[tuple[str, str, str], bytes] = {}  # (MIDI file, title, format) -> engraved score; a few kept
-_SCORES_KEPT = 16
+_SCORES_KEPT = 24  # 8 songs' MusicXML, screen SVG and PDF (about 1-2 MB each for a long piece)
 _score_lock = threading.Lock()
+_engraving: dict[tuple[str, str, str], threading.Lock] = {}  # one engraving per score at a time
 
 
 def score_file(song: Song, fmt: str) -> bytes:
     """The song as a score: "svg" (one page, screen width), "musicxml" or "pdf"; engraved once per
-    MIDI file and kept in memory for the next request (a page view asks for the SVG every time)."""
-    from symusic import Score
-
+    MIDI file and kept in memory for the next request (a page view asks for the SVG every time).
+    The three share one MusicXML, music21's slow half of the work: the PDF after a page view
+    costs only Verovio and drawing (bench/RESULTS.md, "Scores")."""
     from sonatina import api
 
     key = (song.midi_file, song.title, fmt)  # a renamed song's score shows its new title
     with _score_lock:
         if key in _SCORES:
             return _SCORES[key]
-    score = Score(str(storage.path(song.midi_file)))
-    if fmt == "svg":
-        data = api.score_svg(score, song.title).encode("utf-8")
-    else:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = api.export_score(score, Path(folder) / f"score.{fmt}", song.title)
-            data = path.read_bytes()
-    with _score_lock:
-        _SCORES[key] = data
-        while len(_SCORES) > _SCORES_KEPT:
-            _SCORES.pop(next(iter(_SCORES)))
+        engraving = _engraving.setdefault(key, threading.Lock())
+    with engraving:  # a second request for the same score (the page's SVG and a click on PDF) waits
+        with _score_lock:
+            if key in _SCORES:
+                return _SCORES[key]
+        try:
+            data = _musicxml(song) if fmt == "musicxml" else api.engrave_score(score_file(song, "musicxml"), fmt)
+        except BaseException:
+            with _score_lock:
+                _engraving.pop(key, None)
+            raise
+        with _score_lock:
+            _SCORES[key] = data
+            _engraving.pop(key, None)
+            while len(_SCORES) > _SCORES_KEPT:
+                _SCORES.pop(next(iter(_SCORES)))
     return data
+
+
+def _musicxml(song: Song) -> bytes:
+    import tempfile
+
+    from symusic import Score
+
+    from sonatina import api
+
+    score = Score(str(storage.path(song.midi_file)))
+    with tempfile.TemporaryDirectory() as folder:
+        return api.export_score(score, Path(folder) / "score.musicxml", song.title).read_bytes()
 
 
 def metre_note(song: Song) -> str | None:
