@@ -48,7 +48,7 @@ def test_the_hints_state_the_shipped_limits_and_every_readable_format(auth, clie
         assert ("a recording (FLAC, MP3, OGG or WAV) up to 15 MB" in hint) == audio
 
 
-def test_a_changed_limit_changes_the_pages_the_api_and_the_refusal(auth, client, limits, monkeypatch):
+def test_a_changed_limit_changes_the_pages_the_api_and_the_refusal(auth, client, limits):
     auth.signup()
     limits(file_bytes=3 << 20, score_bytes=256 << 10, abc_bytes=32 << 10, audio_bytes=9 << 20)
     for page in PAGES:
