@@ -1,9 +1,10 @@
 """A piece as a score to read: MusicXML (music21), and SVG pages or a PDF engraved by Verovio.
 
 Notation needs decisions a MIDI file does not make, taken here plainly:
-- quantisation: every onset and length goes to the nearer of the sixteenth and the eighth-note
-  triplet grids; notes that start together become one chord, held until the next onset at
-  most (one voice per staff: readable rather than complete);
+- rhythm (audio/score_rhythm.py): a constant lag of the whole piece is taken off, each beat is
+  written in sixteenths or, where its notes clearly are, eighth-note triplets; notes that start
+  together become one chord, held until the next onset at most (one voice per staff: readable
+  rather than complete); notes and rests are cut and tied so that no tuplet spans beats;
 - key and time signature: the piece's own (MIDI meta events), else the estimated key and 4/4;
 - staves: a piano part (GM programs 0-7) or any part spanning more than two octaves is split at
   middle C into a treble and a bass staff joined by a brace, when each staff gets a tenth of its
@@ -19,18 +20,19 @@ from __future__ import annotations
 import functools
 import io
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 from symusic import Score
 
+from sonatina.audio import score_rhythm
 from sonatina.errors import BadInputError
 from sonatina.music.instruments import GM_PROGRAM_NAMES
 from sonatina.music.keys import estimate_key
 
 SPLIT_PITCH = 60  # middle C: the lowest note of a piano's treble staff
 MIN_STAFF_SHARE = 0.1  # a part is split only when each staff gets at least this share of its notes
-GRIDS = (4, 3)  # subdivisions of a quarter note: sixteenths, then eighth-note triplets
 FORMATS = ("musicxml", "svg", "pdf")
 PAGE = {"pageWidth": 2100, "pageHeight": 2970, "scale": 40}  # A4 in Verovio's tenths of mm
 # Track names that name no part: the one every generated track carries (data/tokens.py and
@@ -52,41 +54,6 @@ def part_name(track) -> str:
     General MIDI instrument's name."""
     name = " ".join(track.name.split())
     return GM_PROGRAM_NAMES[track.program] if UNNAMED.fullmatch(name) else name
-
-
-def _beat_grids(onsets: np.ndarray) -> dict[int, int]:
-    """Per beat, the grid its onsets fit: triplets only where they fit clearly better."""
-    grids: dict[int, int] = {}
-    for beat in np.unique(np.floor(onsets)).astype(int):
-        inside = onsets[np.floor(onsets) == beat]
-        errors = [np.abs(inside * g - np.round(inside * g)).sum() / g for g in GRIDS]
-        grids[beat] = GRIDS[1] if errors[1] + 0.02 < errors[0] else GRIDS[0]
-    return grids
-
-
-def _quantise(quarters: float, grids: dict[int, int]) -> float:
-    grid = grids.get(int(np.floor(quarters)), GRIDS[0])
-    return round(quarters * grid) / grid
-
-
-def _events(notes, tpq: int) -> list[tuple[float, float, list[int]]]:
-    """(onset, length, pitches) per quantised onset, in quarter notes, one voice."""
-    if not notes:
-        return []
-    grids = _beat_grids(np.array([n.time / tpq for n in notes]))
-    by_onset: dict[float, list] = {}
-    for n in notes:
-        by_onset.setdefault(_quantise(n.time / tpq, grids), []).append(n)
-    onsets = sorted(by_onset)
-    events = []
-    for i, onset in enumerate(onsets):
-        group = by_onset[onset]
-        end = _quantise(max(n.time + n.duration for n in group) / tpq, grids)
-        if i + 1 < len(onsets):
-            end = min(end, onsets[i + 1])
-        length = max(end - onset, 1 / grids.get(int(np.floor(onset)), GRIDS[0]))
-        events.append((onset, length, sorted({n.pitch for n in group})))
-    return events
 
 
 def _key(score: Score):
@@ -114,18 +81,23 @@ def _spelled(midi: int, sharps: int):
     return p
 
 
-def _staff(kind, events, clef, header, sharps: int = 0) -> object:
-    from music21 import chord, note
+def _staff(kind, items, clef, header, sharps: int = 0) -> object:
+    """A staff of score_rhythm.written() items: rests, notes and chords, tied where cut."""
+    from music21 import chord, note, tie
 
     staff = kind()
     for element in header:
         staff.insert(0, element)
     staff.insert(0, clef)
-    for onset, length, pitches in events:
-        spelt = [_spelled(p, sharps) for p in pitches]
-        item = note.Note(spelt[0]) if len(spelt) == 1 else chord.Chord(spelt)
-        item.quarterLength = length
-        staff.insert(onset, item)
+    for item in items:
+        spelt = [_spelled(p, sharps) for p in item.pitches]
+        if not spelt:
+            written = note.Rest()
+        else:
+            written = note.Note(spelt[0]) if len(spelt) == 1 else chord.Chord(spelt)
+            written.tie = tie.Tie(item.tie) if item.tie else None
+        written.quarterLength = item.length
+        staff.insert(item.onset, written)
     return staff
 
 
@@ -142,7 +114,15 @@ def to_music21(score: Score, title: str = ""):
     key = _key(score)
     out = stream.Score()
     out.metadata = metadata.Metadata(title=title or "Sonatina")
-    end = float(np.ceil(max(n.time + n.duration for t in tracks for n in t.notes) / tpq))
+    bar = Fraction(4 * ts.numerator, ts.denominator) if ts else Fraction(4)
+    shift = score_rhythm.lag(np.array([n.time / tpq for t in tracks for n in t.notes]))
+
+    until = Fraction(max(n.time + n.duration for t in tracks for n in t.notes), tpq) - shift
+
+    def voice(notes):  # one staff's notes in quarters, the piece's lag taken off, then written out
+        timed = [(max(0.0, n.time / tpq - float(shift)), n.duration / tpq, n.pitch) for n in notes]
+        return score_rhythm.written(score_rhythm.events(timed), bar, until)
+
     for index, track in enumerate(tracks):
         def header():
             return [meter.TimeSignature(f"{ts.numerator}/{ts.denominator}" if ts else "4/4"),
@@ -154,19 +134,18 @@ def to_music21(score: Score, title: str = ""):
         # two staves for a keyboard part or a wide one, when both staves get a real share of it
         piano = (track.program < 8 or max(pitches) - min(pitches) > 24) and MIN_STAFF_SHARE <= below <= 1 - MIN_STAFF_SHARE
         if piano:
-            upper = _events([n for n in track.notes if n.pitch >= SPLIT_PITCH], tpq)
-            lower = _events([n for n in track.notes if n.pitch < SPLIT_PITCH], tpq)
+            upper = voice([n for n in track.notes if n.pitch >= SPLIT_PITCH])
+            lower = voice([n for n in track.notes if n.pitch < SPLIT_PITCH])
             staves = [_staff(stream.PartStaff, upper, clef.TrebleClef(), header(), key.sharps),
                       _staff(stream.PartStaff, lower, clef.BassClef(), header(), key.sharps)]
         else:
-            events = _events(track.notes, tpq)
+            events = voice(track.notes)
             staves = [_staff(stream.Part, events, clef.bestClef(_staff(stream.Part, events, clef.TrebleClef(), [])),
                              header(), key.sharps)]
         for staff in staves:
             staff.partName = name
             if index == 0 and staff is staves[0]:
                 staff.insert(0, tempo.MetronomeMark(number=round(qpm)))
-            staff.makeRests(fillGaps=True, inPlace=True, refStreamOrTimeRange=(0.0, end))
             staff.makeNotation(inPlace=True)
             out.insert(0, staff)
         if piano:
