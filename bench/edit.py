@@ -29,6 +29,9 @@ the song page's SVG, then the PDF download after it, and a PDF download with not
 before (CPU and wall seconds); then, where the code has them, the steps: MusicXML by music21,
 Verovio's A4 pages, and those pages drawn into a PDF by cairosvg and by librsvg. Run it with
 PYTHONPATH=<old checkout>/src for the code before a change: the same pieces, the same calls.
+First it says how plainly each score's rhythms are written (issue 13): those pieces and a 60 s
+piece per genre of the default model (seeds 1, 2...): tuplets other than triplets, triplet
+brackets, brackets over rests alone, rests, ties and A4 pages, and music21's CPU seconds.
 """
 
 from __future__ import annotations
@@ -142,6 +145,44 @@ def _timed(call):
     return result, time.process_time() - cpu, time.perf_counter() - wall
 
 
+def tuplet_counts(xml: bytes) -> tuple[int, int, int]:
+    """(notes or rests in tuplets other than 3:2, triplet brackets, brackets enclosing only rests)."""
+    import xml.etree.ElementTree as ET
+
+    odd = brackets = rests_only = 0
+    for measure in ET.fromstring(xml).iter("measure"):
+        inside = None
+        for note in measure.iter("note"):
+            ratio = note.find("time-modification")
+            odd += ratio is not None and (ratio.findtext("actual-notes"), ratio.findtext("normal-notes")) != ("3", "2")
+            marks = [t.get("type") for t in note.iter("tuplet")]
+            if "start" in marks:
+                inside, brackets = [], brackets + 1
+            if inside is not None:
+                inside.append(note.find("rest") is not None)
+            if "stop" in marks and inside is not None:
+                rests_only, inside = rests_only + all(inside), None
+    return odd, brackets, rests_only
+
+
+def score_rhythms(pieces) -> None:
+    """How plainly each piece's score is written (see the docstring)."""
+    import music21.musicxml.m21ToXml  # noqa: F401  (imported before the clock starts)
+
+    from sonatina.audio import notation
+
+    print("| piece | notes | notes and rests in odd tuplets | triplet brackets | over rests alone | rests | ties | "
+          "A4 pages | music21 CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, score in pieces:
+        xml, cpu, _ = _timed(lambda: notation.musicxml(score, label))
+        odd, brackets, rests_only = tuplet_counts(xml)
+        pages = len(notation.svg_pages(None, xml=xml))
+        rests, ties = xml.count(b"<rest"), xml.count(b'<tie type="start"')
+        print(f"| {label} | {score.note_num()} | {odd} | {brackets} | {rests_only} | {rests} | {ties} | {pages} | "
+              f"{cpu:.2f} |", flush=True)
+
+
 def score_times(data: Path) -> None:
     """The studio's scores of long pieces, timed as a fresh server makes them (see the docstring)."""
     import tempfile
@@ -152,6 +193,11 @@ def score_times(data: Path) -> None:
 
     pieces = [("generated pop, 180 s, seed 1", api.compose("default", seconds=180, genre="pop", seed=1)[0].score)]
     pieces += [(name.split("/")[-1][:40], read_midi(data / name)) for name in SCORE_PIECES]
+    model = load_model("default")
+    score_rhythms(pieces + [(f"generated {genre}, 60 s, seed {seed}",
+                             api.compose(model, seconds=60, genre=genre, seed=seed)[0].score)
+                            for seed, genre in enumerate(model.genres, start=1)])
+    print()
     with tempfile.TemporaryDirectory() as instance:
         app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "HUEY_IMMEDIATE": True,
                           "DATABASE_URL": f"sqlite:///{instance}/bench.db", "REDIS_URL": None})
