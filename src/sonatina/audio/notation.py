@@ -101,6 +101,14 @@ def _staff(kind, items, clef, header, sharps: int = 0) -> object:
     return staff
 
 
+def _best_clef(items):
+    """The clef music21 finds best for a staff's pitches (from its notes alone: a staff of only
+    them picks the same clef as the whole staff, for less work)."""
+    from music21 import clef, note, stream
+
+    return clef.bestClef(stream.Part([note.Note(_spelled(p, 0)) for item in items for p in item.pitches]))
+
+
 def to_music21(score: Score, title: str = ""):
     """The piece as a music21 Score (see the module docstring for the choices made)."""
     from music21 import clef, layout, meter, metadata, stream, tempo
@@ -140,13 +148,13 @@ def to_music21(score: Score, title: str = ""):
                       _staff(stream.PartStaff, lower, clef.BassClef(), header(), key.sharps)]
         else:
             events = voice(track.notes)
-            staves = [_staff(stream.Part, events, clef.bestClef(_staff(stream.Part, events, clef.TrebleClef(), [])),
-                             header(), key.sharps)]
+            staves = [_staff(stream.Part, events, _best_clef(events), header(), key.sharps)]
         for staff in staves:
             staff.partName = name
             if index == 0 and staff is staves[0]:
                 staff.insert(0, tempo.MetronomeMark(number=round(qpm)))
             staff.makeNotation(inPlace=True)
+            staff.splitAtDurations(recurse=True)  # a 5/4 rest as tied values: MusicXML has no such type
             out.insert(0, staff)
         if piano:
             out.insert(0, layout.StaffGroup(staves, name=name, symbol="brace"))
@@ -154,10 +162,15 @@ def to_music21(score: Score, title: str = ""):
 
 
 def musicxml(score: Score, title: str = "") -> bytes:
-    """MusicXML (uncompressed, UTF-8) of a piece."""
+    """MusicXML (uncompressed, UTF-8) of a piece. to_music21 has made the notation of every staff,
+    so the exporter is told not to: by default it copies the whole score, fills it with rests and
+    makes its notation again, a third of the time, for the same bytes (bench/RESULTS.md, "Scores:
+    plain rhythms")."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    return GeneralObjectExporter(to_music21(score, title)).parse()
+    exporter = GeneralObjectExporter(to_music21(score, title))
+    exporter.makeNotation = False
+    return exporter.parse()
 
 
 def svg_pages(score: Score | None, title: str = "", *, width: int | None = None, xml: bytes | None = None) -> list[str]:
