@@ -1,0 +1,150 @@
+"""Work done beside the caller in a forked process, so a conversion can use a second core.
+
+Threads cannot: a network step is ~0.2 ms of small NumPy calls that hold the GIL (measured in
+bench/RESULTS.md, "Convert: two voices stepped together"). A forked child inherits the loaded
+model without copying or pickling it, runs one piece of work, and pipes back what it makes;
+the parent reads it as it needs it.
+
+A process forks only while it has a single thread (a CLI run, a script calling the API, an
+RQ-style work-horse process): a thread holding a lock at the moment of the fork (BLAS's,
+logging's, the import lock) would leave it held forever in the child. So inside a threaded
+server (the studio's Huey worker threads), with one CPU, or with SONATINA_PROCESSES=1, work
+runs in the calling process instead, with the same result. A child never outlives its parent's
+use of it: `close` ends and reaps it, and a child whose parent has gone dies at its next write.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+from bisect import insort
+from typing import Callable
+
+
+class ChildFailed(Exception):
+    """The child raised or died; the caller does the work itself instead."""
+
+
+def can_fork() -> bool:
+    """Whether work may go to a forked child now (see the module's docstring)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return hasattr(os, "fork") and os.environ.get("SONATINA_PROCESSES") != "1" and threading.active_count() == 1 \
+        and cores > 1
+
+
+class Child:
+    """`work(send)` run in a forked process: what it passes to `send` arrives as ("part", value)
+    messages, then ("done", its return value). Use as a context manager, or call close()."""
+
+    def __init__(self, work: Callable[[Callable[[object], None]], object]):
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: do the work, report, and leave without running the parent's exit handlers
+            os.close(read)
+            try:
+                with os.fdopen(write, "wb") as out:
+                    def send(value):
+                        pickle.dump(("part", value), out, protocol=pickle.HIGHEST_PROTOCOL)
+                        out.flush()
+                    try:
+                        result = ("done", work(send))
+                    except Exception as exc:  # noqa: BLE001  the parent redoes the work and meets the error itself
+                        result = ("failed", repr(exc))
+                    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._from_child = os.fdopen(read, "rb")
+        self.finished = False
+
+    def receive(self) -> tuple[str, object]:
+        """The child's next message, waiting for it: ("part", value) or ("done", result)."""
+        try:
+            kind, value = pickle.load(self._from_child)
+        except (EOFError, pickle.UnpicklingError, OSError) as exc:
+            raise ChildFailed(f"the child process ended early ({exc!r})") from None
+        if kind == "failed":
+            raise ChildFailed(value)
+        self.finished = kind == "done"
+        return kind, value
+
+    def result(self):
+        """The work's return value (messages sent before it are skipped)."""
+        while True:
+            kind, value = self.receive()
+            if kind == "done":
+                return value
+
+    def close(self) -> None:
+        """End the child if it is still working, and reap it."""
+        self._from_child.close()
+        if not self.finished:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(self.pid, 0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class ArrivingNotes:
+    """Kept notes of which some arrive while a voice is written: a child writes the voice this one
+    hears and sends its new notes bar by bar ("part" messages (bar, notes)), then its token ids.
+
+    `fill` merges them into a sampler's `forced` ({position: token ids}) and sorted `pending`
+    positions, waiting until every position before a given one is known, so the sampler sees
+    exactly the kept tokens it would have seen had the other voice been written first."""
+
+    def __init__(self, child: Child, kept: list, encode: Callable[[list], dict[int, list[int]]],
+                 finish: Callable[[object], list], per_bar: int, bar_ticks: int):
+        """kept: the notes known from the start; encode: notes -> {position: token ids} (kept_tokens);
+        finish: the child's result -> all of its new notes; per_bar, bar_ticks: a bar in positions and ticks."""
+        self.child, self.kept, self.encode, self.finish = child, list(kept), encode, finish
+        self.per_bar, self.bar_ticks = per_bar, bar_ticks
+        self.known = 0  # positions before this are complete
+        self.result = None  # the child's return value, once it is done
+
+    def fill(self, forced: dict[int, list[int]], pending: list[int], through: int | None) -> None:
+        """Wait until kept tokens are known at every position before `through` (None: all of them)."""
+        while self.result is None and (through is None or self.known < through):
+            kind, value = self.child.receive()
+            if kind == "part":
+                bar, notes = value
+                self.kept += notes
+                self._merge(forced, pending, bar * self.per_bar, (bar + 1) * self.per_bar)
+            else:
+                self.result = value
+                self.kept += [n for n in self.finish(value) if n.time >= self.known_ticks]
+                self._merge(forced, pending, self.known, None)
+
+    def finished(self):
+        """The child's return value, waiting for it."""
+        while self.result is None:
+            kind, value = self.child.receive()
+            if kind == "done":
+                self.result = value
+        return self.result
+
+    @property
+    def known_ticks(self) -> int:
+        return self.known // self.per_bar * self.bar_ticks
+
+    def _merge(self, forced, pending, start: int, stop: int | None) -> None:
+        """Kept tokens at positions start..stop re-read from the notes around them (a note near a
+        bar line may round onto the next bar's first position)."""
+        low = (start // self.per_bar - 1) * self.bar_ticks
+        high = None if stop is None else (stop // self.per_bar + 1) * self.bar_ticks
+        around = [n for n in self.kept if n.time >= low and (high is None or n.time < high)]
+        for position, tokens in self.encode(around).items():
+            if position >= start and (stop is None or position < stop):
+                if position not in forced:
+                    insort(pending, position)
+                forced[position] = tokens
+        self.known = start if stop is None else stop
