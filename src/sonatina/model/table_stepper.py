@@ -62,8 +62,6 @@ class TableStepper:
 
     def step(self, tokens, genre, mode, state: State) -> tuple[np.ndarray, State]:
         """tokens, genre, mode: int arrays [B] -> logits [B, V], new state (as NumpyStepper.step)."""
-        if len(tokens) == 1 and len(state) == 2:
-            return self._step_one(int(tokens[0]), int(genre[0]), int(mode[0]), state)
         h, c = state[0]
         if len(tokens) == 1:
             first = self._first_input(int(tokens[0]), int(genre[0]), int(mode[0]))
@@ -79,38 +77,3 @@ class TableStepper:
             new_state.append((h, c))
             x = h
         return x @ self.head_w + self.head_b, new_state
-
-    def _step_one(self, token: int, genre: int, mode: int, state: State) -> tuple[np.ndarray, State]:
-        """step for one row of a two-layer network: the very operations of step, in the same
-        order on the same values, so the same bits, in fewer and smaller NumPy calls: each cell's
-        intermediates are written into a few arrays made once per step, and there is no
-        concatenate: the second layer's input [h1, h2] is one row that the first layer's new h
-        is written into (and that h is the state's). Nothing is kept between steps, so threads
-        may share the stepper, and callers may keep old states."""
-        H = self.hidden
-        (h1, c1), (h2, c2) = state
-        gates, t = np.empty((1, 4 * H), np.float32), np.empty((1, 4 * H), np.float32)
-        fc, ig = np.empty((1, H), np.float32), np.empty((1, H), np.float32)
-        np.matmul(h1, self.first_hh, out=gates)
-        gates += self._first_input(token, genre, mode)
-        xh = np.empty((1, 2 * H), np.float32)  # [h1 new, h2 old]: the second layer's input, h1's state
-        xh[:, H:] = h2
-        h1, c1 = self._cell_into(gates, t, c1, fc, ig, xh[:, :H])
-        (w, b), = self.deeper
-        np.matmul(xh, w, out=gates)
-        gates += b
-        h2, c2 = self._cell_into(gates, t, c2, fc, ig, np.empty((1, H), np.float32))
-        return h2 @ self.head_w + self.head_b, [(h1, c1), (h2, c2)]
-
-    def _cell_into(self, gates, t, c, fc, ig, h_out) -> tuple[np.ndarray, np.ndarray]:
-        """_cell with its intermediates in the buffers t, fc, ig; h written into h_out."""
-        H = self.hidden
-        np.tanh(gates, out=t)
-        ifo = np.multiply(t, 0.5, out=gates)
-        ifo += 0.5
-        np.multiply(ifo[:, H:2 * H], c, out=fc)
-        np.multiply(ifo[:, :H], t[:, 2 * H:3 * H], out=ig)
-        c = np.add(fc, ig)
-        np.tanh(c, out=fc)
-        np.multiply(ifo[:, 3 * H:], fc, out=h_out)
-        return h_out, c
