@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
 
+from sonatina.compose.forked import ArrivingNotes, Child, ChildFailed, can_fork
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, token_pitches, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, draw, finish_ending)
 from sonatina.data.dataset import mode_index
@@ -31,7 +32,6 @@ from sonatina.errors import BadInputError, UnknownOptionError
 from sonatina.music.chords import estimate_chords
 from sonatina.music.instruments import resolve_instrument
 from sonatina.music.keys import estimate_key, key_name, parse_key, shift_to
-from sonatina.compose.forked import ArrivingNotes, Child, ChildFailed, can_fork
 from sonatina.model.stepper import one_blas_thread
 from sonatina.model.table_stepper import TableStepper
 from sonatina.music.melody import extract_bass, extract_melody
@@ -474,6 +474,10 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
                                     frame, kept_tokens(model.tokenizer, kept, TPQ, frame.shift), voice, sampling,
                                     seed * 31 + index, **beside)
 
+        def written(voices: int) -> None:
+            if progress:
+                progress((number * len(frame_rules.voices) + voices) / (len(seeds) * len(frame_rules.voices)))
+
         # a second core, where a process may fork (compose/forked.py): the drums in a child, and
         # of two voices the first in another, a bar or more ahead of the second that hears it
         drums_beside = Child(drums) if has_drums and can_fork() else None
@@ -486,6 +490,9 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
                 for index, voice in enumerate(frame_rules.voices):
                     news.append(_new_notes(model.tokenizer, write(index, voice, kept), kept, frame.shift))
                     kept = kept + news[-1]  # the next voice hears this one
+                    written(index + 1)
+            else:
+                written(len(news))
             drum_track = None
             if drums_beside is not None:
                 try:
@@ -496,10 +503,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             if drums_beside is not None:
                 drums_beside.close()
         parts = []
-        for index, (voice, new) in enumerate(zip(frame_rules.voices, news)):
-            if progress:
-                done = number * len(frame_rules.voices) + index + 1
-                progress(done / (len(seeds) * len(frame_rules.voices)))
+        for voice, new in zip(frame_rules.voices, news):
             parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
         out = Score(TPQ)
         out.tempos = tempos
