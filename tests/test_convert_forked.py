@@ -134,3 +134,27 @@ def test_no_fork_beside_other_threads(models, monkeypatch):
     monkeypatch.setenv("SONATINA_PROCESSES", "1")
     (alone,), _ = convert.convert_score(*models, make_score(5, bars=8), "jazz", seeds=[5])
     assert out.dumps_midi() == alone.dumps_midi()
+
+
+def test_a_child_whose_parent_stopped_listening_ends_at_its_next_message():
+    """What happens when the parent is killed: the pipe's reader is gone, so the child's next send fails."""
+    def chatty(send):
+        while True:
+            send("a bar")
+            time.sleep(0.01)
+
+    child = forked.Child(chatty)
+    child._from_child.close()  # as the parent's death would
+    deadline = time.monotonic() + 10
+    while os.waitpid(child.pid, os.WNOHANG) == (0, 0):
+        assert time.monotonic() < deadline, "the child outlived its parent's pipe"
+        time.sleep(0.02)
+    assert no_children_left()
+
+
+@pytest.mark.parametrize("processes", ["0", "1"])
+def test_progress_reaches_the_end_in_order(models, monkeypatch, processes):
+    monkeypatch.setenv("SONATINA_PROCESSES", processes)
+    seen = []
+    convert.convert_score(*models, make_score(6, bars=8), "folk", seeds=[1, 2], progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 2
