@@ -87,10 +87,16 @@ class DyingChild(forked.Child):
         super().__init__(lambda send: os._exit(3))
 
 
-@pytest.mark.parametrize("child", [FailingChild, DyingChild])
-def test_a_child_that_fails_or_dies_leaves_the_work_to_the_parent(models, monkeypatch, child):
+class SilentChild(forked.Child):
+    def __init__(self, work):
+        super().__init__(lambda send: time.sleep(60))
+
+
+@pytest.mark.parametrize("child", [FailingChild, DyingChild, SilentChild])
+def test_a_child_that_fails_dies_or_hangs_leaves_the_work_to_the_parent(models, monkeypatch, child):
     alone = midi(models, "jazz", 4, monkeypatch, "1")
     monkeypatch.setattr(convert, "Child", child)
+    monkeypatch.setattr(forked, "SILENCE_S", 0.5)
     assert midi(models, "jazz", 4, monkeypatch, "0") == alone
     assert no_children_left()
 

@@ -11,16 +11,23 @@ logging's, the import lock) would leave it held forever in the child. So inside 
 server (the studio's Huey worker threads), with one CPU, or with SONATINA_PROCESSES=1, work
 runs in the calling process instead, with the same result. A child never outlives its parent's
 use of it: `close` ends and reaps it, and a child whose parent has gone dies at its next write.
+A child that says nothing for SILENCE_S (stuck, say, on a lock it inherited) is given up on,
+and the parent does the work itself.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import threading
 from bisect import insort
 from typing import Callable
+
+# Seconds a parent waits for a child's next message before doing the work itself. Messages come
+# every bar (milliseconds apart) or at the end of a short piece of work (the drums: ~0.05 s).
+SILENCE_S = 60.0
 
 
 class ChildFailed(Exception):
@@ -56,11 +63,15 @@ class Child:
             finally:
                 os._exit(0)
         os.close(write)
-        self._from_child = os.fdopen(read, "rb")
+        # unbuffered: pickle then reads no further than the message it loads, so select() on the
+        # pipe tells whether the next one has begun to arrive
+        self._from_child = os.fdopen(read, "rb", buffering=0)
         self.finished = False
 
     def receive(self) -> tuple[str, object]:
         """The child's next message, waiting for it: ("part", value) or ("done", result)."""
+        if not select.select([self._from_child], [], [], SILENCE_S)[0]:
+            raise ChildFailed(f"the child process said nothing for {SILENCE_S:g} s")
         try:
             kind, value = pickle.load(self._from_child)
         except (EOFError, pickle.UnpicklingError, OSError) as exc:
