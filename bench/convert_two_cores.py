@@ -6,8 +6,9 @@
 On a box whose cores are taken by other work, a forked child only gets a core's share, so the
 wall time says little about two idle cores. CPU times do: each conversion runs once in one
 process (SONATINA_PROCESSES=1; its CPU time is its wall time on an idle core) and once forked,
-where the parent's CPU time is noted each time it reads a child's message (a bar of the bass,
-the drums), and the child's CPU time when it sent it. Replaying those on two cores (each process
+where the parent's CPU time is noted each time it needs something from a child (the next bar of
+the bass, when the part hearing it reaches that bar; the drums at the end), and the child's CPU
+time when it sent it. Replaying those on two cores (each process
 on its own, the parent waiting whenever it reads a message the child has not sent yet) gives the
 wall time there: the parent's CPU plus its waits. The drums child runs beside the whole
 conversion and is collected at the end (its wait is counted too). Least of --repeats runs each.
@@ -30,32 +31,59 @@ from convert import SOURCE_GENRES, TARGETS, held_out, seconds  # noqa: E402
 from sonatina.compose import convert, forked  # noqa: E402
 from sonatina.model.registry import drum_model, load_model  # noqa: E402
 
-EVENTS: list = []  # (parent CPU s when it read a message, when the message was sent on the same clock)
-
-
-class TimedChild(forked.Child):
-    """A child whose messages carry its CPU time when sent; the parent notes when it reads them."""
-
-    def __init__(self, work):
-        self.forked_at = time.process_time() - STARTED[0]
-        super().__init__(lambda send: (work(lambda value: send((value, time.process_time()))), time.process_time()))
-
-    def receive(self):
-        reading = time.process_time() - STARTED[0]
-        kind, (value, child_cpu) = super().receive()
-        EVENTS.append((reading, self.forked_at + child_cpu))
-        return kind, value
-
-
+NEEDS: list = []  # (parent CPU s, child, position needed through or None for its end, positions per bar)
+SENDS: dict = {}  # child -> {bar or "done": when it sent that, on the parent's clock}
 STARTED = [0.0]
 
 
+def parent_cpu() -> float:
+    return time.process_time() - STARTED[0]
+
+
+class TimedChild(forked.Child):
+    """A child whose messages carry its CPU time when sent (its clock starts at the parent's CPU
+    time when it forked: no wait precedes a fork)."""
+
+    def __init__(self, work):
+        self.forked_at = parent_cpu()
+        SENDS[self] = {}
+        super().__init__(lambda send: (work(lambda value: send((value, time.process_time()))), time.process_time()))
+
+    def receive(self):
+        kind, (value, child_cpu) = super().receive()
+        SENDS[self][value[0] if kind == "part" else "done"] = self.forked_at + child_cpu
+        return kind, value
+
+    def result(self):
+        NEEDS.append((parent_cpu(), self, None, None))
+        return super().result()
+
+
+def timed_fill(fill):
+    def needing(self, forced, pending, through):
+        if through is None or through > getattr(self, "needed", -1):  # a new bar reached, or the end
+            NEEDS.append((parent_cpu(), self.child, through, self.per_bar))
+            self.needed = through if through is not None else float("inf")
+        return fill(self, forced, pending, through)
+    return needing
+
+
+def timed_finished(finished):
+    def needing(self):
+        NEEDS.append((parent_cpu(), self.child, None, self.per_bar))
+        return finished(self)
+    return needing
+
+
 def two_core_wall(total_parent_cpu: float) -> float:
-    """Replay the reads against the sends: the parent's CPU plus its waits (no wait precedes a fork,
-    so a child's clock starts at the parent's CPU time when it forked)."""
+    """Replay the parent's needs against the children's sends: its CPU plus its waits."""
     waited = 0.0
-    for reading, sent in EVENTS:
-        waited += max(0.0, sent - (reading + waited))
+    for cpu, child, through, per_bar in NEEDS:
+        sent = SENDS[child]
+        if "done" not in sent:
+            continue  # a child that failed: the parent did the work, counted in its CPU
+        bars = [sent.get(bar, sent["done"]) for bar in range(-(-through // per_bar))] if through is not None else []
+        waited += max(0.0, max(bars or [sent["done"]]) - (cpu + waited))
     return total_parent_cpu + waited
 
 
@@ -70,6 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     forked.threading.active_count = lambda: 1  # noqa: E731  (a measurement: no other thread of ours forks)
     convert.Child = TimedChild
+    convert.ArrivingNotes.fill = timed_fill(convert.ArrivingNotes.fill)
+    convert.ArrivingNotes.finished = timed_finished(convert.ArrivingNotes.finished)
     model, drums = load_model(args.model), drum_model()
     warm = held_out(args.data, "pop", 1, 4)[0][1]
     convert.convert_score(model, drums, warm, "jazz", seeds=[0])
@@ -86,7 +116,8 @@ def main() -> None:
                     files.append(convert.convert_score(model, drums, score, target, seeds=[1])[0][0].dumps_midi())
                     best[0] = min(best[0], (time.process_time() - started) / minutes)
                     os.environ["SONATINA_PROCESSES"] = "0"
-                    EVENTS.clear()
+                    NEEDS.clear()
+                    SENDS.clear()
                     STARTED[0], clock = time.process_time(), time.perf_counter()
                     files.append(convert.convert_score(model, drums, score, target, seeds=[1])[0][0].dumps_midi())
                     parent = time.process_time() - STARTED[0]

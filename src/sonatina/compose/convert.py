@@ -544,15 +544,12 @@ def _two_voices_beside(write, voices: tuple[Voice, ...], kept: list[Note], token
                 send((bar, _new_notes(tokenizer, [bar_token] * bar + out[starts[-2]:starts[-1]], kept, shift)))
         return write(0, voices[0], kept, on_bar=on_bar)
 
-    def all_new(ids) -> list[Note]:
-        return _new_notes(tokenizer, ids, kept, shift)
-
     try:
         with Child(first) as child:
-            arriving = ArrivingNotes(child, kept, lambda notes: kept_tokens(tokenizer, notes, TPQ, shift), all_new,
-                                     per_bar, BEATS_PER_BAR * TPQ)
+            arriving = ArrivingNotes(child, kept, lambda notes: kept_tokens(tokenizer, notes, TPQ, shift),
+                                     lambda ids: _new_notes(tokenizer, ids, kept, shift), per_bar, BEATS_PER_BAR * TPQ)
             second = write(1, voices[1], kept, arriving=arriving)
-            first_new = all_new(arriving.finished())
+            first_new = arriving.finished()
     except ChildFailed:
         return None
     return [first_new, _new_notes(tokenizer, second, kept + first_new, shift)]

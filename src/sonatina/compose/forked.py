@@ -81,6 +81,10 @@ class Child:
         self.finished = kind == "done"
         return kind, value
 
+    def ready(self) -> bool:
+        """Whether a message (or the child's end) is waiting to be read."""
+        return bool(select.select([self._from_child], [], [], 0)[0])
+
     def result(self):
         """The work's return value (messages sent before it are skipped)."""
         while True:
@@ -119,33 +123,34 @@ class ArrivingNotes:
         finish: the child's result -> all of its new notes; per_bar, bar_ticks: a bar in positions and ticks."""
         self.child, self.kept, self.encode, self.finish = child, list(kept), encode, finish
         self.per_bar, self.bar_ticks = per_bar, bar_ticks
-        self.known = 0  # positions before this are complete
-        self.result = None  # the child's return value, once it is done
+        self.known = 0  # positions before this are in the sampler's forced tokens
+        self.sent = 0  # positions before this have had their notes sent
+        self.new_notes: list | None = None  # all the child's new notes, once it is done
 
     def fill(self, forced: dict[int, list[int]], pending: list[int], through: int | None) -> None:
-        """Wait until kept tokens are known at every position before `through` (None: all of them)."""
-        while self.result is None and (through is None or self.known < through):
-            kind, value = self.child.receive()
-            if kind == "part":
-                bar, notes = value
-                self.kept += notes
-                self._merge(forced, pending, bar * self.per_bar, (bar + 1) * self.per_bar)
-            else:
-                self.result = value
-                self.kept += [n for n in self.finish(value) if n.time >= self.known_ticks]
-                self._merge(forced, pending, self.known, None)
+        """Wait until kept tokens are known at every position before `through` (None: all of them).
+        Bars that have arrived meanwhile are taken too, and all of them re-read in one go."""
+        while self.new_notes is None and (through is None or self.known < through):
+            self._take(self.child.receive())
+            while self.new_notes is None and self.child.ready():
+                self._take(self.child.receive())
+            self._merge(forced, pending, self.known, None if self.new_notes is not None else self.sent)
 
-    def finished(self):
-        """The child's return value, waiting for it."""
-        while self.result is None:
-            kind, value = self.child.receive()
-            if kind == "done":
-                self.result = value
-        return self.result
+    def finished(self) -> list:
+        """All of the child's new notes, waiting for it to finish."""
+        while self.new_notes is None:
+            self._take(self.child.receive())
+        return self.new_notes
 
-    @property
-    def known_ticks(self) -> int:
-        return self.known // self.per_bar * self.bar_ticks
+    def _take(self, message) -> None:
+        kind, value = message
+        if kind == "part":
+            bar, notes = value
+            self.kept += notes
+            self.sent = (bar + 1) * self.per_bar
+        else:  # its whole result: the notes of the bars it never sent (its last) join the others
+            self.new_notes = self.finish(value)
+            self.kept += [n for n in self.new_notes if n.time >= self.sent // self.per_bar * self.bar_ticks]
 
     def _merge(self, forced, pending, start: int, stop: int | None) -> None:
         """Kept tokens at positions start..stop re-read from the notes around them (a note near a
@@ -158,4 +163,5 @@ class ArrivingNotes:
                 if position not in forced:
                     insort(pending, position)
                 forced[position] = tokens
-        self.known = start if stop is None else stop
+        if stop is not None:
+            self.known = stop
