@@ -20,9 +20,11 @@ def models():
 
 @pytest.fixture(autouse=True)
 def may_fork(monkeypatch):
-    """Forking as a CLI run would (a test runner may run helper threads of its own)."""
+    """Forking as a CLI run on two cores would (a test runner may run helper threads of its own,
+    a CI machine may have one core)."""
     monkeypatch.delenv("SONATINA_PROCESSES", raising=False)
     monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
 
 
 class CountedChild(forked.Child):
@@ -125,6 +127,7 @@ def test_no_fork_beside_other_threads(models, monkeypatch):
     """In a threaded server (the studio's job threads) the work stays in the calling process."""
     monkeypatch.undo()  # the real thread count
     monkeypatch.delenv("SONATINA_PROCESSES", raising=False)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.setattr(convert, "Child", CountedChild)
     CountedChild.made = 0
     stop = threading.Event()
@@ -164,3 +167,12 @@ def test_progress_reaches_the_end_in_order(models, monkeypatch, processes):
     seen = []
     convert.convert_score(*models, make_score(6, bars=8), "folk", seeds=[1, 2], progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 2
+
+
+def test_one_core_or_the_setting_keeps_the_work_in_one_process(monkeypatch):
+    assert forked.can_fork()
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    assert not forked.can_fork()
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setenv("SONATINA_PROCESSES", "1")
+    assert not forked.can_fork()

@@ -36,9 +36,13 @@ class ChildFailed(Exception):
 
 def can_fork() -> bool:
     """Whether work may go to a forked child now (see the module's docstring)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return hasattr(os, "fork") and os.environ.get("SONATINA_PROCESSES") != "1" and threading.active_count() == 1 \
-        and cores > 1
+        and cores() > 1
+
+
+def cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Child:
