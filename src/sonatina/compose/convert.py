@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
 
-from sonatina.compose.forked import ArrivingNotes, Child, ChildFailed, can_fork
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, token_pitches, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, draw, finish_ending)
 from sonatina.data.dataset import mode_index
@@ -147,8 +146,7 @@ def kept_tokens(tokenizer, notes: list[Note], tpq: int, shift: int) -> dict[int,
 
 
 def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, frame: SourceFrame,
-                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int,
-                 on_bar=None, arriving=None) -> np.ndarray:
+                 forced: dict[int, list[int]], voice: Voice, sampling: SamplingConfig, seed: int) -> np.ndarray:
     """A token sequence that holds every kept note at its position and adds one voice from the model.
 
     The grammar of sample.sample_tokens applies, plus: time may not pass a position with kept
@@ -161,10 +159,6 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
 
     Speed: a step's masks depend on a few small facts (the grammar's state, how far the next
     kept note is, the position in the piece), so each is built once and looked up after.
-
-    Written beside another voice (compose/forked.py): `on_bar(out)` is called whenever a Bar token
-    is written; `arriving` (forked.ArrivingNotes) adds kept notes to `forced` as they come, the
-    sampler waiting until those of the current bar (and at the end, all) are known.
     """
     rng = np.random.default_rng(seed)
     grammar = Grammar(vocab, 1)
@@ -218,8 +212,6 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         started, pos = int(grammar.bar[0]) >= 0, int(grammar.pos[0])
         bar = int(grammar.bar[0]) if started else 0
         now = bar * per_bar + max(pos, 0)
-        if arriving is not None:
-            arriving.fill(forced, pending, (bar + 1) * per_bar)
         if next_kept < len(pending) and grammar.prev[0] == "Position" and now == pending[next_kept]:
             kept = forced[pending[next_kept]]  # arrived at kept notes: they are written first, in one pass
             next_kept += 1
@@ -257,11 +249,8 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
             scores = apply_temperature(scores, sampling.temperature)
         token = draw(rng, _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))[0])
-        if is_time[token] and grammar.time_after(0, token) >= end_beat:
-            if arriving is not None:
-                arriving.fill(forced, pending, None)
-            if next_kept >= len(pending):
-                break  # time has reached the end and every kept note is written
+        if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
+            break  # time has reached the end and every kept note is written
         if lengths[token] > 0:
             sounding_until = max(sounding_until, now + lengths[token])
         if is_pitch[token]:
@@ -270,8 +259,6 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             written.clear()
         grammar.advance(0, token)
         out.append(token)
-        if on_bar is not None and token == vocab.bar:
-            on_bar(out)
         last, state = stepper.step(np.array([token]), genres, modes, state)
     return np.asarray(out, dtype=np.int64)
 
@@ -459,51 +446,20 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
     for number, seed in enumerate(seeds):
         unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)
         kept = melody + bass + unchanged
-        has_drums = drum_model is not None and frame_rules.drums in drum_model.styles
-
-        def drums(send=None, seed=seed) -> Track:
-            with one_blas_thread():
-                return drum_model.track(frame_rules.drums, bars, TPQ, seed=seed)
-
-        def write(index: int, voice: Voice, kept: list[Note], seed=seed, **beside) -> np.ndarray:
+        parts = []
+        for index, voice in enumerate(frame_rules.voices):
+            forced = kept_tokens(model.tokenizer, kept, TPQ, frame.shift)
             voice_writer = next((g for g in voice.writes_as if g in model.genres), writer)
             # one BLAS thread: a step is a one-row matrix product, and OpenBLAS's threads spinning
             # for it on two busy cores cost more than they give (as compose/regenerate.py measured)
             with one_blas_thread():
-                return sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
-                                    frame, kept_tokens(model.tokenizer, kept, TPQ, frame.shift), voice, sampling,
-                                    seed * 31 + index, **beside)
-
-        def written(voices: int) -> None:
+                ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
+                                   frame, forced, voice, sampling, seed * 31 + index)
+            new = _new_notes(model.tokenizer, ids, kept, frame.shift)
+            kept = kept + new  # the next voice hears this one
             if progress:
-                progress((number * len(frame_rules.voices) + voices) / (len(seeds) * len(frame_rules.voices)))
-
-        # a second core, where a process may fork (compose/forked.py): the drums in a child, and
-        # of two voices the first in another, a bar or more ahead of the second that hears it
-        drums_beside = Child(drums) if has_drums and can_fork() else None
-        try:
-            news = _two_voices_beside(write, frame_rules.voices, kept, model.tokenizer, frame.shift,
-                                      BEATS_PER_BAR * model.vocab.positions_per_beat) \
-                if len(frame_rules.voices) == 2 and can_fork() else None
-            if news is None:  # one voice after another, in this process
-                news = []
-                for index, voice in enumerate(frame_rules.voices):
-                    news.append(_new_notes(model.tokenizer, write(index, voice, kept), kept, frame.shift))
-                    kept = kept + news[-1]  # the next voice hears this one
-                    written(index + 1)
-            else:
-                written(len(news))
-            drum_track = None
-            if drums_beside is not None:
-                try:
-                    drum_track = drums_beside.result()
-                except ChildFailed:
-                    pass
-        finally:
-            if drums_beside is not None:
-                drums_beside.close()
-        parts = []
-        for voice, new in zip(frame_rules.voices, news):
+                done = number * len(frame_rules.voices) + index + 1
+                progress(done / (len(seeds) * len(frame_rules.voices)))
             parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
         out = Score(TPQ)
         out.tempos = tempos
@@ -512,8 +468,9 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         if bass or unchanged:
             out.tracks.append(_part("Kept", "acoustic grand piano", bass + unchanged))
         out.tracks.extend(p for p in parts if len(p.notes))
-        if has_drums:
-            out.tracks.append(drum_track if drum_track is not None else drums())
+        if drum_model is not None and frame_rules.drums in drum_model.styles:
+            with one_blas_thread():
+                out.tracks.append(drum_model.track(frame_rules.drums, bars, TPQ, seed=seed))
         for part in out.tracks:  # nothing starts after the source's end; the last notes are held to it
             sounding = [n for n in part.notes if n.time < end_tick]
             part.notes.clear()
@@ -524,35 +481,6 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             "melody_notes": len(melody), "kept_bass_notes": len(bass), "bars": bars, "tempo": round(tempo, 2),
             "drums": frame_rules.drums if drum_model is not None and frame_rules.drums in drum_model.styles else None}
     return results, info
-
-
-def _two_voices_beside(write, voices: tuple[Voice, ...], kept: list[Note], tokenizer, shift: int,
-                       per_bar: int) -> list[list[Note]] | None:
-    """The two voices' new notes, the first written in a forked child that sends its new notes bar
-    by bar to the second, written here and waiting for them (forked.ArrivingNotes), so the notes
-    are those of one voice after the other; None if the child failed (the caller then writes them
-    in turn). `write(index, voice, kept, **beside)` samples a voice's token ids."""
-    bar_token = tokenizer.vocab["Bar_None"]
-
-    def first(send) -> np.ndarray:
-        starts: list[int] = []  # where each Bar token is in the voice's tokens
-
-        def on_bar(out: list[int]) -> None:  # a bar is complete: send its new notes
-            starts.append(len(out) - 1)
-            if len(starts) >= 2:
-                bar = len(starts) - 2  # earlier bars as bare Bar tokens, so the notes decode at their times
-                send((bar, _new_notes(tokenizer, [bar_token] * bar + out[starts[-2]:starts[-1]], kept, shift)))
-        return write(0, voices[0], kept, on_bar=on_bar)
-
-    try:
-        with Child(first) as child:
-            arriving = ArrivingNotes(child, kept, lambda notes: kept_tokens(tokenizer, notes, TPQ, shift),
-                                     lambda ids: _new_notes(tokenizer, ids, kept, shift), per_bar, BEATS_PER_BAR * TPQ)
-            second = write(1, voices[1], kept, arriving=arriving)
-            first_new = arriving.finished()
-    except ChildFailed:
-        return None
-    return [first_new, _new_notes(tokenizer, second, kept + first_new, shift)]
 
 
 def _new_notes(tokenizer, ids: np.ndarray, kept: list[Note], shift: int) -> list[Note]:
