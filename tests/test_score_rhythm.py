@@ -146,3 +146,20 @@ def test_a_pop909_song_is_plain_and_keeps_its_notes():
     xml = notation.musicxml(score)
     assert_plain(xml)
     assert_kept(score, xml)
+
+
+def test_a_long_note_off_the_grid_is_cut_only_where_its_beats_begin_and_end():
+    items = score_rhythm.written([score_rhythm.Item(Fraction(1, 3), Fraction(14, 3), (60,))], Fraction(4))
+    assert [(i.onset, i.length, i.tie) for i in items if i.pitches] == [
+        (Fraction(1, 3), Fraction(2, 3), "start"), (1, 3, "continue"), (4, 1, "stop")]  # a dotted half between
+
+
+def test_a_bar_longer_than_a_breve_is_written_in_whole_notes():
+    # a file's 255/1 metre: one bar of 1020 quarters, whose rest music21 could not write at all
+    from symusic import TimeSignature
+
+    score = _piece((0, 1, 72), (1 / 3, 1 / 3, 74), (2 / 3, 1 / 3, 76), (5.5, 1, 77))
+    score.time_signatures.append(TimeSignature(0, 255, 1))
+    xml = notation.musicxml(score)
+    assert_plain(xml)
+    assert heard(xml) == [(0, 72), (Fraction(1, 3), 74), (Fraction(2, 3), 76), (Fraction(11, 2), 77)]

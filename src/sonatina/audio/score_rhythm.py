@@ -8,7 +8,7 @@
   as triplets in every other beat.
 - a short breath between two notes (a sixteenth at most) is written as part of the first note;
 - notes and rests are cut at barlines, and a note or rest that is not on the sixteenth grid is also
-  cut at each beat it crosses, so every triplet stays inside one beat: music21 writes a rest of
+  cut at the first and last beat it crosses, so every triplet stays inside one beat: music21 writes a rest of
   13/12 of a quarter (a sixteenth-grid end to a triplet-grid onset) as a "24" tuplet otherwise.
 Exact fractions throughout, so that music21 sees 1/3 and not 0.333.
 """
@@ -23,6 +23,9 @@ import numpy as np
 SIXTEENTHS, TRIPLETS = 4, 3  # subdivisions of a quarter note
 MAX_LAG = 12  # a lead or lag taken off is at most this many 96ths of a quarter (a 32nd)
 TRIPLET_MARGIN = 0.02  # quarters of summed error by which triplets must fit better
+# a bar longer than a breve (a file's 255/1 metre) is also cut every whole note: music21 cannot
+# write a rest of 1014 quarters
+LONGEST = Fraction(8)
 
 
 class Item(NamedTuple):
@@ -102,10 +105,14 @@ def events(notes: list[tuple[float, float, int]]) -> list[Item]:
 
 
 def _cuts(start: Fraction, end: Fraction, bar: Fraction) -> list[Fraction]:
-    """Where [start, end) is cut: at barlines, and at beats when it is off the sixteenth grid."""
+    """Where [start, end) is cut: at barlines, and, when it is off the sixteenth grid, where its
+    first whole beat starts and its last ends (a triplet's part stays in its beat)."""
     points = {start, end} | {bar * k for k in range(int(start // bar) + 1, int(-(-end // bar)))}
+    if bar > LONGEST:  # every whole note of each bar it touches
+        for first in range(int(start // bar), int(-(-end // bar))):
+            points |= {bar * first + 4 * k for k in range(1, int(-(-bar // 4)))}
     if (start * SIXTEENTHS).denominator != 1 or (end * SIXTEENTHS).denominator != 1:
-        points |= {Fraction(b) for b in range(int(start) + 1, int(-(-end // 1)))}
+        points |= {Fraction(-(-start // 1)), Fraction(end // 1)}  # the first and the last beat inside
     return sorted(p for p in points if start <= p <= end)
 
 
