@@ -147,23 +147,11 @@ def _timed(call):
 
 
 def tuplet_counts(xml: bytes) -> tuple[int, int, int]:
-    """(notes or rests in tuplets other than 3:2, triplet brackets, brackets enclosing only rests)."""
-    import xml.etree.ElementTree as ET
+    """(notes or rests in tuplets other than 3:2, brackets drawn, brackets enclosing only rests)."""
+    from sonatina.audio.score_rhythm import tuplets_written
 
-    odd = brackets = rests_only = 0
-    for measure in ET.fromstring(xml).iter("measure"):
-        inside = None
-        for note in measure.iter("note"):
-            ratio = note.find("time-modification")
-            odd += ratio is not None and (ratio.findtext("actual-notes"), ratio.findtext("normal-notes")) != ("3", "2")
-            marks = [t.get("type") for t in note.iter("tuplet")]
-            if "start" in marks:
-                inside, brackets = [], brackets + 1
-            if inside is not None:
-                inside.append(note.find("rest") is not None)
-            if "stop" in marks and inside is not None:
-                rests_only, inside = rests_only + all(inside), None
-    return odd, brackets, rests_only
+    ratios, brackets, rests_only = tuplets_written(xml)
+    return sum(n for ratio, n in ratios.items() if ratio != (3, 2)), brackets, rests_only
 
 
 def score_rhythms(pieces) -> None:

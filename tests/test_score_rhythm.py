@@ -21,22 +21,8 @@ POP909 = Path("/work/shared/datasets/pop909/001/001.mid")
 
 def tuplets(xml: bytes) -> tuple[set[tuple[int, int]], int, int]:
     """(every tuplet ratio written, brackets drawn, brackets that enclose only rests)."""
-    ratios, brackets, rests_only = set(), 0, 0
-    for measure in ET.fromstring(xml).iter("measure"):
-        inside = None
-        for note in measure.iter("note"):
-            modification = note.find("time-modification")
-            if modification is not None:
-                ratios.add((int(modification.findtext("actual-notes")), int(modification.findtext("normal-notes"))))
-            marks = [t.get("type") for t in note.iter("tuplet")]
-            if "start" in marks:
-                inside, brackets = [], brackets + 1
-            if inside is not None:
-                inside.append(note.find("rest") is not None)
-            if "stop" in marks and inside is not None:
-                rests_only += all(inside)
-                inside = None
-    return ratios, brackets, rests_only
+    ratios, brackets, rests_only = score_rhythm.tuplets_written(xml)
+    return set(ratios), brackets, rests_only
 
 
 def heard(xml: bytes) -> list[tuple[Fraction, int]]:

@@ -140,3 +140,27 @@ def _cut(item: Item, bar: Fraction) -> list[Item]:
         return [Item(a, b - a, item.pitches) for a, b in pieces]
     ties = ["start", *["continue"] * (len(pieces) - 2), "stop"]
     return [Item(a, b - a, item.pitches, tie) for (a, b), tie in zip(pieces, ties)]
+
+
+def tuplets_written(musicxml: bytes) -> tuple[dict[tuple[int, int], int], int, int]:
+    """How a MusicXML writes tuplets: ({(actual, normal): notes and rests in it}, brackets drawn,
+    brackets enclosing only rests). Read by the tests and bench/edit.py to check plain rhythms."""
+    import xml.etree.ElementTree as ET
+
+    ratios: dict[tuple[int, int], int] = {}
+    brackets = rests_only = 0
+    for measure in ET.fromstring(musicxml).iter("measure"):
+        inside = None  # whether each note since the open bracket's start is a rest
+        for note in measure.iter("note"):
+            modification = note.find("time-modification")
+            if modification is not None:
+                ratio = (int(modification.findtext("actual-notes")), int(modification.findtext("normal-notes")))
+                ratios[ratio] = ratios.get(ratio, 0) + 1
+            marks = [t.get("type") for t in note.iter("tuplet")]
+            if "start" in marks:
+                inside, brackets = [], brackets + 1
+            if inside is not None:
+                inside.append(note.find("rest") is not None)
+            if "stop" in marks and inside is not None:
+                rests_only, inside = rests_only + all(inside), None
+    return ratios, brackets, rests_only
