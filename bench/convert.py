@@ -126,6 +126,10 @@ def main() -> None:
                         help="Pieces to judge on: tune settings on validation, report on test.")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="Try a setting of sonatina.compose.convert (e.g. NOTE_ODDS='first'; tune on validation).")
+    parser.add_argument("--sources", nargs="+", default=list(SOURCE_GENRES), choices=SOURCE_GENRES,
+                        help="Only these source genres (rows), e.g. for a quick probe of one column.")
+    parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS,
+                        help="Only these target genres (columns).")
     args = parser.parse_args()
     from sonatina.compose import convert as converter
     for setting in args.set:
@@ -136,9 +140,9 @@ def main() -> None:
     classifier = genre_classifier()
     api.convert(held_out(args.data, "pop", 1, 4)[0][1], to="pop", seed=0)  # load the models before timing
     rows = {}
-    for source_genre in SOURCE_GENRES:
+    for source_genre in args.sources:
         pieces = held_out(args.data, source_genre, args.pieces, args.bars, args.split)
-        for target in TARGETS:
+        for target in args.targets:
             stats = {"target": [], "drums": [], "accompaniment": [], "judged": [], "heard": [],
                      "melody": [], "harmony": [], "length": [], "density": [], "source density": [],
                      "speed": [], "cpu": []}
@@ -178,18 +182,18 @@ def main() -> None:
                          ("melody", "{:.3f}"), ("harmony", "{:.2f}"), ("density", "{:.1f}"), ("speed", "{:.2f}"),
                          ("cpu", "{:.2f}")):
         print(f"**{measure}** (rows: source genre, columns: target)\n")
-        print("| source \\ target | " + " | ".join(TARGETS) + " |")
-        print("|---|" + "---|" * len(TARGETS))
-        for s in SOURCE_GENRES:
-            cells = [cell(rows[(s, t)], measure, fmt, t) for t in TARGETS]
+        print("| source \\ target | " + " | ".join(args.targets) + " |")
+        print("|---|" + "---|" * len(args.targets))
+        for s in args.sources:
+            cells = [cell(rows[(s, t)], measure, fmt, t) for t in args.targets]
             print(f"| {s} | " + " | ".join(cells) + " |")
         print()
-    judged = {t: [rows[(s, t)]["judged"] for s in SOURCE_GENRES] for t in TARGETS}
+    judged = {t: [rows[(s, t)]["judged"] for s in args.sources] for t in args.targets}
     print("judged target rate over all sources: " + ", ".join(
         f"{t} {np.mean(v):.0%}" if not np.isnan(v).all() else f"{t} n/a" for t, v in judged.items()))
     means = {m: np.nanmean([r[m] for r in rows.values()]) for m in ("judged", "harmony", "density", "cpu")}
     print(f"means over the cells{' (' + ' '.join(args.set) + ')' if args.set else ''}: judged {means['judged']:.3f}  "
-          f"harmony {means['harmony']:.3f}  density {means['density']:.1f}  cpu {means['cpu']:.2f} s/min")
+          f"harmony {means['harmony']:.3f} (worst cell {min(r['harmony'] for r in rows.values()):.2f})  density {means['density']:.1f}  cpu {means['cpu']:.2f} s/min")
 
 
 def cell(row: dict, measure: str, fmt: str, target: str) -> str:

@@ -6,11 +6,13 @@ and optionally the bass line. What the models make: a new
 accompaniment, sampled by the genre-conditioned LSTM under constraints (see `sample_voice`):
 the kept notes are forced into its token stream at their times, so it hears the tune and
 answers it; new notes stay below the melody; the source's chord tones (music.chords, per
-beat) get a bonus that chooses which pitches the new notes take (the model still decides how many
-notes it writes, except where its part would fall silent under a chord), and a new note is not
-held into a chord it does not belong to, so the new part keeps the harmony. Drums come from the groove model
+beat) get a bonus that chooses which pitches the new notes take, more for the chord's tones no one
+sounds yet (the model still decides how many notes it writes, except where its part would fall
+silent under a chord), and a new note is not held into a chord it does not belong to, so the new
+part keeps the harmony. Drums come from the groove model
 (model.drums) in the genre's style. Rules only set the frame: which instruments a genre uses,
-a swing ratio, rock's power-chord voicing, and which model genre writes a target genre's
+a swing ratio, rock's power-chord voicing, where a bass must sound (jazz's on every beat, folk's
+on beats 1 and 3: the notes are the model's), and which model genre writes a target genre's
 texture when the model has no such genre (rock's pitched parts are written as pop, then voiced
 and orchestrated as rock).
 """
@@ -52,9 +54,17 @@ MIN_MELODY_NOTES = 4
 # "lift": the bonuses also lift the odds of writing a note, so nearly every position fills up to
 # per_onset, 3-5x people's density (as before; voices marked dense are still sampled so).
 NOTE_ODDS = "silent"
-# A new note is not held past where its pitch class stops being a tone of the source's chord (it
-# may always last an eighth), so held notes do not smear the next chord. Not for dense voices.
+# A new note is not held past where its pitch class stops being a tone of the source's chord (a
+# note foreign to the chord may last an eighth, but not into the next chord), so held notes do not
+# smear the next chord. In dense voices only notes in the bass register follow (the chord estimate
+# counts the lowest note once more), and they are released after sampling rather than sampled
+# shorter: the model, reading its own cut notes, shortened all its notes, and the accompaniment
+# judge hears long notes as pop (bench/RESULTS.md, "Convert: harmony kept in every cell").
 FOLLOW_HARMONY = True
+# Logit bonus (nats) on top of CHORD_BONUS for the source chord's tones that neither the voice nor
+# the melody sounds at the moment, so a part fills in the chord rather than doubling its fifth;
+# chosen on the validation split (mean harmony kept 0.87 / 0.91 / 0.94 with 0 / 2 / 4).
+COMPLETE_BONUS = 4.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,8 @@ class Voice:
     per_onset: int  # new notes it may start at one position
     bass: str | None = None  # instrument for its lowest notes under BASS_CEILING, split off as a bass part
     writes_as: tuple[str, ...] = ()  # model genres that write this part instead of the target genre
-    dense: bool = False  # the bonuses lift the odds of notes (NOTE_ODDS "lift"), held as the model likes
+    dense: bool = False  # the bonuses lift the odds of notes (NOTE_ODDS "lift"), upper notes held as the model likes
+    pulse: float = 0.0  # beats: under a source chord the voice sounds at least every `pulse` beats (0: no rule)
 
 
 @dataclass(frozen=True)
@@ -97,10 +108,13 @@ ARRANGEMENTS = {
     "rock": Arrangement("overdriven guitar", (Voice("guitar", "distortion guitar", 28, 76, 3,
                                                     bass="electric bass (pick)"),),
                         drums="rock", power_chords=True, writes_as=("pop",)),
-    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, BASS_CEILING, 1),
+    # the solo-line models that write jazz's and folk's bass left it silent almost everywhere (their
+    # music has no second line), so a pulse sets where it sits, as the drums' grooves do: a walking
+    # bass on every beat, a folk guitar's bass on beats 1 and 3; the model chooses the notes
+    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, BASS_CEILING, 1, pulse=1),
                                       Voice("piano", "acoustic grand piano", 48, 79, 3, writes_as=("pop",))),
                         drums="jazz", swing=0.62),
-    "folk": Arrangement("violin", (Voice("bass", "acoustic guitar (nylon)", 36, BASS_CEILING, 1),
+    "folk": Arrangement("violin", (Voice("bass", "acoustic guitar (nylon)", 36, BASS_CEILING, 1, pulse=2),
                                    Voice("guitar", "acoustic guitar (nylon)", 48, 76, 3, writes_as=("pop",)))),
 }
 
@@ -154,8 +168,12 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     voice's range and below the melody, at most `per_onset` of them per position; the source's
     chord tones get CHORD_BONUS and, in the bass register, the chord's root ROOT_BONUS more, which
     change only which pitch is written (NOTE_ODDS "silent") unless none of the voice's notes sounds
-    under a chord or the voice is dense; a new note lasts no longer than its pitch class stays a
-    chord tone, or an eighth (FOLLOW_HARMONY).
+    under a chord or the voice is dense; chord tones that neither the voice nor the melody sounds get
+    COMPLETE_BONUS more; a new note lasts no longer than its pitch class stays a chord tone, or an
+    eighth that does not reach the next chord (FOLLOW_HARMONY; a dense voice's bass-register notes
+    are released so after sampling, by `_release_low_notes`); a voice with a pulse writes a note on
+    each pulse beat under a chord where none of its notes sounds (time may not pass a pulse beat
+    before).
 
     Speed: a step's masks depend on a few small facts (the grammar's state, how far the next
     kept note is, the position in the piece), so each is built once and looked up after.
@@ -175,9 +193,15 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     low_notes = is_pitch & (pitch_of < BASS_CEILING)
     pitches, is_duration = np.flatnonzero(is_pitch), vocab.kind == "Duration"
     lift = voice.dense or NOTE_ODDS == "lift"
-    runs = _chord_tone_runs(frame) if FOLLOW_HARMONY and not voice.dense else None
+    follow = FOLLOW_HARMONY and not voice.dense  # (a dense voice's low notes are released after sampling)
+    runs, changes = (_chord_tone_runs(frame), _until_change(frame)) if follow else (None, None)
     lengths = vocab.length_of
     sounding_until = 0  # position where the voice's notes written so far stop sounding
+    step = round(voice.pulse * vocab.positions_per_beat)
+    pulses = [p for p in range(0, frame.end, step) if frame.roots[p] >= 0] if step else []  # where it must sound
+    next_pulse = 0
+    pc_until = np.zeros(12, dtype=np.int64)  # per pitch class, where the voice's notes of it stop sounding
+    pitch_pcs = pitch_of[pitches] % 12
     masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     bonuses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -220,12 +244,24 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             out += kept
             last, state = stepper.prime(np.array([kept]), genres, modes, state)
             continue
-        ok, time_ok = allowed(bar, pos, started, pending[next_kept] if next_kept < len(pending) else None)
+        limit = pending[next_kept] if next_kept < len(pending) else None
+        while next_pulse < len(pulses) and pulses[next_pulse] < now:
+            next_pulse += 1
+        at_pulse = next_pulse < len(pulses) and pulses[next_pulse] == now
+        if next_pulse + at_pulse < len(pulses):  # time may not pass the next pulse either
+            limit = min(limit if limit is not None else frame.end, pulses[next_pulse + at_pulse])
+        # on a pulse with none of the voice's notes sounding, a note is written before time moves on
+        must_write = at_pulse and started and grammar.prev[0] in ("Position", "Duration") and not written \
+            and now >= sounding_until
+        ok, time_ok = allowed(bar, pos, started, limit)
         here = min(now, frame.end - 1)
         chord, root = bonus(here)
         scores = np.where(ok, last[0], -np.inf)
+        if must_write:
+            scores[is_time] = -np.inf
         if runs is not None and grammar.prev[0] == "Velocity" and written:  # the new note's length
-            scores[is_duration & (lengths > max(int(runs[here, pitch_of[written[-1]] % 12]), eighth))] = -np.inf
+            longest = max(int(runs[here, pitch_of[written[-1]] % 12]), min(eighth, int(changes[here])))
+            scores[is_duration & (lengths > longest)] = -np.inf
         if len(written) >= voice.per_onset:
             scores[pitches] = -np.inf
         else:
@@ -237,6 +273,10 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         scores += chord
         if root is not None:
             scores += root
+        if COMPLETE_BONUS and frame.roots[here] >= 0:
+            missing = frame.chord_tones[here] & (pc_until <= now)  # chord tones nobody sounds now
+            missing[frame.melody_pitch[here] % 12] = False
+            scores[pitches[missing[pitch_pcs]]] += COMPLETE_BONUS
         if keep_odds and before > -np.inf:
             after = _logsumexp(scores[pitches])
             if after > -np.inf:  # the allowed pitches share what the model gave all the pitches it allowed
@@ -253,6 +293,9 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             break  # time has reached the end and every kept note is written
         if lengths[token] > 0:
             sounding_until = max(sounding_until, now + lengths[token])
+            if written:
+                pc = pitch_of[written[-1]] % 12
+                pc_until[pc] = max(pc_until[pc], now + lengths[token])
         if is_pitch[token]:
             written.append(token)
         elif is_time[token]:
@@ -271,6 +314,29 @@ def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
     for p in range(frame.end - 1, -1, -1):
         runs[p] = np.where(fits[p], runs[p + 1] + 1, 0)
     return runs
+
+
+def _release_low_notes(notes: list[Note], frame: SourceFrame, per_beat: int) -> list[Note]:
+    """Bass-register notes released where their pitch class stops being a chord tone (an eighth
+    foreign to the chord, at most, and not into the next chord)."""
+    runs, changes = _chord_tone_runs(frame), _until_change(frame)
+    per_tick, eighth = per_beat / TPQ, per_beat // 2
+    for n in notes:
+        if n.pitch >= BASS_CEILING:
+            continue
+        p = min(frame.end - 1, max(0, int(round(n.time * per_tick))))
+        longest = max(int(runs[p, (n.pitch + frame.shift) % 12]), min(eighth, int(changes[p])))
+        n.duration = min(n.duration, max(1, round((p + longest) / per_tick) - n.time))
+    return notes
+
+
+def _until_change(frame: SourceFrame) -> np.ndarray:
+    """[positions] how many positions from each position until the source's chord changes (or the end)."""
+    out = np.ones(frame.end + 1, dtype=np.int64)
+    for p in range(frame.end - 2, -1, -1):
+        same = frame.roots[p] == frame.roots[p + 1] and (frame.chord_tones[p] == frame.chord_tones[p + 1]).all()
+        out[p] = out[p + 1] + 1 if same else 1
+    return out
 
 
 def _logsumexp(x: np.ndarray) -> float:
@@ -383,13 +449,15 @@ def _power_chords(notes: list[Note], root_at) -> list[Note]:
 
 
 def _swing(notes: list[Note], tpq: int, ratio: float) -> list[Note]:
-    """Off-beat eighths moved to `ratio` of the beat (notes elsewhere stay where they are)."""
+    """Off-beat eighths moved to `ratio` of the beat, ending where they did (notes elsewhere stay as they are)."""
     out = []
     for n in notes:
         n = n.copy()
         beat, inside = divmod(n.time, tpq)
         if abs(inside - tpq // 2) <= tpq // 16:
-            n.time = beat * tpq + round(ratio * tpq)
+            moved = beat * tpq + round(ratio * tpq)  # its end stays: held on, it would sound into the next beat
+            n.duration = max(tpq // 16, n.time + n.duration - moved)
+            n.time = moved
         out.append(n)
     return out
 
@@ -456,6 +524,8 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
                 ids = sample_voice(stepper, model.vocab, pitch_of, model.genres.index(voice_writer), mode_index(mode),
                                    frame, forced, voice, sampling, seed * 31 + index)
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
+            if voice.dense and FOLLOW_HARMONY:
+                new = _release_low_notes(new, frame, model.vocab.positions_per_beat)
             kept = kept + new  # the next voice hears this one
             if progress:
                 done = number * len(frame_rules.voices) + index + 1
