@@ -52,3 +52,59 @@ def test_table_step_is_bit_for_bit_its_plain_form():
         b, plain = plain_table_step(table, np.array([token]), genre, mode, plain)
         assert np.array_equal(a, b)
     assert all(np.array_equal(x[1], y[1]) for x, y in zip(fast, plain))
+
+
+# --- the converter's sampler: its shortcuts compute what the plain steps computed ---
+
+def test_the_one_row_softmax_is_bit_for_bit_the_batched_one():
+    from sonatina.compose.convert import _softmax_row
+    from sonatina.compose.sample import _softmax
+
+    rng = np.random.default_rng(7)
+    for size in (5, 89, 267, 1000):
+        for _ in range(200):
+            row = (rng.normal(size=size) * rng.uniform(0.1, 20)).astype(np.float32)
+            row[rng.random(size) < rng.uniform(0, 0.95)] = -np.inf
+            row[rng.integers(size)] = rng.normal()  # at least one finite score, as the sampler ensures
+            kept = row.copy()
+            assert np.array_equal(_softmax_row(row, row.max()), _softmax(row[None])[0])
+            assert np.array_equal(row, kept, equal_nan=True)  # the scores are not changed
+
+
+def test_the_piece_wide_bonus_tables_hold_each_positions_plain_bonuses():
+    """_pitch_bonuses against the bonuses built token by token for one position at a time."""
+    from sonatina.compose.convert import (ARRANGEMENTS, BASS_CEILING, CHORD_BONUS, ROOT_BONUS, _pitch_bonuses,
+                                          source_frame)
+    from sonatina.compose.sample import token_pitches
+    from sonatina.music.melody import extract_melody
+    from test_convert import song
+
+    model = load_model()
+    score = song(480)
+    frame = source_frame(model.tokenizer, score, extract_melody(score, None)[0], 5)
+    pitch_of = token_pitches(model.tokenizer)
+    ids = np.flatnonzero(model.vocab.kind == "Pitch")
+    for voice in (v for a in ARRANGEMENTS.values() for v in a.voices):
+        chord, root, has_root = _pitch_bonuses(frame, voice, pitch_of[ids])
+        assert chord.shape == root.shape == (frame.end, len(ids))
+        for here in range(frame.end):
+            pitch = pitch_of[ids]
+            plain = np.where(frame.chord_tones[here][pitch % 12], CHORD_BONUS, 0.0)
+            plain[(pitch < voice.low) | (pitch > voice.high) | (pitch >= frame.melody_pitch[here])] = -np.inf
+            plain_root = np.where((pitch < BASS_CEILING) & (pitch % 12 == frame.roots[here]), ROOT_BONUS, 0.0)
+            assert np.array_equal(chord[here], plain) and np.array_equal(root[here], plain_root)
+            assert has_root[here] == plain_root.any()
+        assert has_root.any() == any(v < BASS_CEILING for v in pitch_of[ids] if voice.low <= v)
+
+
+def test_the_default_sampling_shortcut_draws_what_the_processors_draw():
+    """Sampling at the defaults (a one-row softmax) and through the processors with top-p 1.0
+    (which keeps every token) writes the same conversion."""
+    from sonatina.compose.convert import convert_score
+    from sonatina.compose.sample import SamplingConfig
+    from test_convert import song
+
+    model = load_model()
+    plain = convert_score(model, None, song(480), "jazz", seeds=[3])[0][0]
+    processed = convert_score(model, None, song(480), "jazz", seeds=[3], sampling=SamplingConfig(top_p=1.0))[0][0]
+    assert bytes(plain.dumps_midi()) == bytes(processed.dumps_midi())

@@ -189,9 +189,11 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     end_beat = frame.end / vocab.positions_per_beat - MIN_LAST_NOTE_BEATS
     is_time = np.isin(vocab.kind, ("Bar", "Position"))
     is_position, is_pitch = vocab.kind == "Position", vocab.kind == "Pitch"
-    out_of_range = is_pitch & ((pitch_of < voice.low) | (pitch_of > voice.high))
-    low_notes = is_pitch & (pitch_of < BASS_CEILING)
-    pitches, is_duration = np.flatnonzero(is_pitch), vocab.kind == "Duration"
+    pitch_ids, is_duration = np.flatnonzero(is_pitch), vocab.kind == "Duration"
+    # REMI's Pitch tokens are one run of ids: a slice reads and adds to them in place, without the
+    # copies fancy indexing makes (an index array does the same where they are not)
+    contiguous = np.array_equal(pitch_ids, np.arange(pitch_ids[0], pitch_ids[-1] + 1))
+    pitches = slice(int(pitch_ids[0]), int(pitch_ids[-1]) + 1) if contiguous else pitch_ids
     lift = voice.dense or NOTE_ODDS == "lift"
     follow = FOLLOW_HARMONY and not voice.dense  # (a dense voice's low notes are released after sampling)
     runs, changes = (_chord_tone_runs(frame), _until_change(frame)) if follow else (None, None)
@@ -201,36 +203,36 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     pulses = [p for p in range(0, frame.end, step) if frame.roots[p] >= 0] if step else []  # where it must sound
     next_pulse = 0
     pc_until = np.zeros(12, dtype=np.int64)  # per pitch class, where the voice's notes of it stop sounding
-    pitch_pcs = pitch_of[pitches] % 12
-    masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-    bonuses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    pitch_pcs = pitch_of[pitch_ids] % 12
+    chord_bonus, root_bonus, has_root = _pitch_bonuses(frame, voice, pitch_of[pitch_ids])
+    masks: dict[tuple, tuple[np.ndarray, bool]] = {}
+    time_masks: dict[tuple, np.ndarray] = {}
+    too_long: dict[int, np.ndarray] = {}  # longest length -> the Duration tokens longer than it
 
-    def allowed(bar: int, pos: int, started: bool, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """(tokens the grammar and the kept notes allow, time tokens allowed) now."""
-        ahead = None if limit is None or not started else min(limit - bar * per_bar, per_bar)
-        silent = grammar.notes_in_bar[0] == 0
-        key = (grammar.prev[0], pos, started and bar == 0 and silent, silent and grammar.empty_bars[0] >= 1, ahead)
-        if key not in masks:
-            # time moves forward, and may reach the next kept notes but not pass them
+    def time_allowed(pos: int, ahead: int | None) -> np.ndarray:
+        """Time tokens allowed now: time moves forward, and may reach the next kept notes (`ahead`
+        positions into the bar) but not pass them."""
+        if (pos, ahead) not in time_masks:
             time_ok = is_time & ~(is_position & (vocab.position_of <= pos))
             if ahead is not None:
                 if ahead < per_bar:
                     time_ok[vocab.bar] = False
                 time_ok &= ~(is_position & (vocab.position_of > ahead))
-            masks[key] = grammar.mask()[0] & (time_ok | ~is_time), time_ok
-        return masks[key]
+            time_masks[pos, ahead] = time_ok
+        return time_masks[pos, ahead]
 
-    def bonus(here: int) -> tuple[np.ndarray, np.ndarray]:
-        """(chord-tone bonus with -inf on pitches out of range or not below the melody, root bonus)."""
-        if here not in bonuses:
-            chord = np.zeros(vocab.size, dtype=np.float32)
-            chord[is_pitch & frame.chord_tones[here][pitch_of % 12]] = CHORD_BONUS
-            chord[out_of_range | (is_pitch & (pitch_of >= frame.melody_pitch[here]))] = -np.inf
-            root = np.zeros(vocab.size, dtype=np.float32)
-            if frame.roots[here] >= 0:
-                root[low_notes & (pitch_of % 12 == frame.roots[here])] = ROOT_BONUS
-            bonuses[here] = chord, root if root.any() else None  # adding zeros changes nothing: skipped
-        return bonuses[here]
+    def allowed(pos: int, opening: bool, ahead: int | None) -> tuple[np.ndarray, bool]:
+        """(tokens the grammar and the kept notes allow now, whether they allow a pitch)."""
+        prev = grammar.prev[0]
+        if prev in ("Pitch", "Velocity"):  # a Velocity or a Duration comes next wherever time is:
+            key = (prev,)  # one mask, not one per position (most of the masks built before)
+        else:
+            silent = grammar.notes_in_bar[0] == 0
+            key = (prev, pos, opening and silent, silent and grammar.empty_bars[0] >= 1, ahead)
+        if key not in masks:
+            ok = grammar.shared_mask()[0] & (time_allowed(pos, ahead) | ~is_time)  # (a new array: the cached mask stays)
+            masks[key] = ok, bool(ok[pitches].any())
+        return masks[key]
 
     for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
         started, pos = int(grammar.bar[0]) >= 0, int(grammar.pos[0])
@@ -253,42 +255,53 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         # on a pulse with none of the voice's notes sounding, a note is written before time moves on
         must_write = at_pulse and started and grammar.prev[0] in ("Position", "Duration") and not written \
             and now >= sounding_until
-        ok, time_ok = allowed(bar, pos, started, limit)
+        ahead = None if limit is None or not started else min(limit - bar * per_bar, per_bar)
+        ok, pitch_ok = allowed(pos, started and bar == 0, ahead)
         here = min(now, frame.end - 1)
-        chord, root = bonus(here)
         scores = np.where(ok, last[0], -np.inf)
         if must_write:
             scores[is_time] = -np.inf
         if runs is not None and grammar.prev[0] == "Velocity" and written:  # the new note's length
             longest = max(int(runs[here, pitch_of[written[-1]] % 12]), min(eighth, int(changes[here])))
-            scores[is_duration & (lengths > longest)] = -np.inf
-        if len(written) >= voice.per_onset:
-            scores[pitches] = -np.inf
-        else:
+            if longest not in too_long:
+                too_long[longest] = is_duration & (lengths > longest)
+            scores[too_long[longest]] = -np.inf
+        # Where no pitch may be written (after a Pitch or a Velocity, or a full onset) every pitch
+        # scores -inf, and no bonus moves -inf: the bonuses and both logsumexps are skipped. The
+        # bonuses are 0 on every other token, so they are added to the pitches only.
+        if pitch_ok and len(written) < voice.per_onset:
             scores[written] = -np.inf  # a new note is not doubled at its onset
-        # the model's own odds of writing a note, unless the voice is silent under a source chord
-        keep_odds = not lift and (now < sounding_until or frame.roots[here] < 0)
-        if keep_odds:
-            before = _logsumexp(scores[pitches])
-        scores += chord
-        if root is not None:
-            scores += root
-        if COMPLETE_BONUS and frame.roots[here] >= 0:
-            missing = frame.chord_tones[here] & (pc_until <= now)  # chord tones nobody sounds now
-            missing[frame.melody_pitch[here] % 12] = False
-            scores[pitches[missing[pitch_pcs]]] += COMPLETE_BONUS
-        if keep_odds and before > -np.inf:
-            after = _logsumexp(scores[pitches])
-            if after > -np.inf:  # the allowed pitches share what the model gave all the pitches it allowed
-                scores[pitches] += before - after
+            # the model's own odds of writing a note, unless the voice is silent under a source chord
+            keep_odds = not lift and (now < sounding_until or frame.roots[here] < 0)
+            if keep_odds:
+                before = _logsumexp(scores[pitches])
+            scores[pitches] += chord_bonus[here]
+            if has_root[here]:  # (adding zeros changes nothing: skipped)
+                scores[pitches] += root_bonus[here]
+            if COMPLETE_BONUS and frame.roots[here] >= 0:
+                missing = frame.chord_tones[here] & (pc_until <= now)  # chord tones nobody sounds now
+                missing[frame.melody_pitch[here] % 12] = False
+                scores[pitch_ids[missing[pitch_pcs]]] += COMPLETE_BONUS
+            if keep_odds and before > -np.inf:
+                after = _logsumexp(scores[pitches])
+                if after > -np.inf:  # the allowed pitches share what the model gave all the pitches it allowed
+                    scores[pitches] += before - after
+        else:
+            scores[pitches] = -np.inf
         # if no new note fits here (e.g. a melody below the voice's range), time moves on even
         # where the grammar's taste (no silent opening beat, no two empty bars) would not
-        if scores.max() == -np.inf:  # nothing finite (no score is +inf or NaN)
-            scores = np.where(time_ok, last[0], -np.inf)
-        scores = scores[None]
-        if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
-            scores = apply_temperature(scores, sampling.temperature)
-        token = draw(rng, _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))[0])
+        top = scores.max()
+        if top == -np.inf:  # nothing finite (no score is +inf or NaN)
+            scores = np.where(time_allowed(pos, ahead), last[0], -np.inf)
+            top = scores.max()
+        if sampling.temperature == 1.0 and sampling.top_k is None and sampling.top_p is None:
+            probs = _softmax_row(scores, top)  # the defaults: those processors change no bit
+        else:
+            scores = scores[None]
+            if sampling.temperature != 1.0:  # dividing by 1 changes no bit: skipped
+                scores = apply_temperature(scores, sampling.temperature)
+            probs = _softmax(apply_top_p(apply_top_k(scores, sampling.top_k), sampling.top_p))[0]
+        token = draw(rng, probs)
         if is_time[token] and grammar.time_after(0, token) >= end_beat and next_kept >= len(pending):
             break  # time has reached the end and every kept note is written
         if lengths[token] > 0:
@@ -304,6 +317,19 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         out.append(token)
         last, state = stepper.step(np.array([token]), genres, modes, state)
     return np.asarray(out, dtype=np.int64)
+
+
+def _pitch_bonuses(frame: SourceFrame, voice: Voice, pitch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per position, over the Pitch tokens (whose MIDI pitches are `pitch`): the chord-tone bonus
+    (-inf on pitches out of the voice's range or not below the melody), the root bonus in the bass
+    register, and whether a position has any root bonus. Built for the whole piece at once, so a
+    step only reads its row."""
+    pcs = pitch % 12
+    chord = np.where(frame.chord_tones[:, pcs], np.float32(CHORD_BONUS), np.float32(0))
+    chord[(pitch[None] < voice.low) | (pitch[None] > voice.high) | (pitch[None] >= frame.melody_pitch[:, None])] = -np.inf
+    # (a position with no chord has root -1, which no pitch class equals)
+    root = np.where((pitch[None] < BASS_CEILING) & (pcs[None] == frame.roots[:, None]), np.float32(ROOT_BONUS), np.float32(0))
+    return chord, root, root.any(axis=1)
 
 
 def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
@@ -337,6 +363,16 @@ def _until_change(frame: SourceFrame) -> np.ndarray:
         same = frame.roots[p] == frame.roots[p + 1] and (frame.chord_tones[p] == frame.chord_tones[p + 1]).all()
         out[p] = out[p + 1] + 1 if same else 1
     return out
+
+
+def _softmax_row(scores: np.ndarray, top) -> np.ndarray:
+    """sample._softmax of one row whose maximum `top` is known, bit for bit (the same subtraction,
+    exp and pairwise sum over the row), without the keepdims reductions that cost it more than its
+    arithmetic (tests/test_convert_speed.py holds them equal). `scores` is left as it was."""
+    z = np.subtract(scores, top)
+    np.exp(z, out=z)
+    z /= z.sum()
+    return z
 
 
 def _logsumexp(x: np.ndarray) -> float:
