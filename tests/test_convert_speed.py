@@ -108,3 +108,30 @@ def test_the_default_sampling_shortcut_draws_what_the_processors_draw():
     plain = convert_score(model, None, song(480), "jazz", seeds=[3])[0][0]
     processed = convert_score(model, None, song(480), "jazz", seeds=[3], sampling=SamplingConfig(top_p=1.0))[0][0]
     assert bytes(plain.dumps_midi()) == bytes(processed.dumps_midi())
+
+
+def test_the_chord_runs_are_the_position_by_position_counts():
+    """_chord_tone_runs and _until_change (computed for the whole piece at once) against the
+    position-by-position counts they replaced, on random chord maps with gaps."""
+    from sonatina.compose.convert import SourceFrame, _chord_tone_runs, _until_change
+
+    rng = np.random.default_rng(3)
+    for end in (1, 2, 3, 17, 128):
+        for _ in range(20):
+            spans = np.sort(rng.choice(np.arange(1, end + 1), size=min(end, rng.integers(1, 6)), replace=False))
+            roots, tones = np.full(end, -1), np.zeros((end, 12), dtype=bool)
+            for a, b in zip(np.r_[0, spans[:-1]], spans):
+                if rng.random() < 0.8:  # some spans have no chord
+                    roots[a:b] = rng.integers(12)
+                    tones[a:b] = rng.random(12) < 0.3
+            frame = SourceFrame(np.full(end, 128), tones, roots, end, 0)
+            fits = tones | (roots < 0)[:, None]
+            runs = np.zeros((end + 1, 12), dtype=np.int64)
+            for p in range(end - 1, -1, -1):
+                runs[p] = np.where(fits[p], runs[p + 1] + 1, 0)
+            until = np.ones(end + 1, dtype=np.int64)
+            for p in range(end - 2, -1, -1):
+                same = roots[p] == roots[p + 1] and (tones[p] == tones[p + 1]).all()
+                until[p] = until[p + 1] + 1 if same else 1
+            assert np.array_equal(_chord_tone_runs(frame), runs)
+            assert np.array_equal(_until_change(frame), until)

@@ -140,7 +140,7 @@ def kept_tokens(tokenizer, notes: list[Note], tpq: int, shift: int) -> dict[int,
     track = Track(name="kept")
     for note in sorted(notes, key=lambda n: (n.time, n.pitch)):
         moved = note.copy()
-        moved.pitch = int(np.clip(note.pitch + shift, 21, 108))
+        moved.pitch = min(108, max(21, note.pitch + shift))  # (np.clip on one int costs 15 us)
         track.notes.append(moved)
     score = Score(tpq)
     score.tracks.append(track)
@@ -222,7 +222,9 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         return time_masks[pos, ahead]
 
     def allowed(pos: int, opening: bool, ahead: int | None) -> tuple[np.ndarray, bool]:
-        """(tokens the grammar and the kept notes allow now, whether they allow a pitch)."""
+        """(0 on the tokens the grammar and the kept notes allow now and -inf on the others,
+        whether they allow a pitch): added to the model's finite logits, as np.where(allowed,
+        logits, -inf) would give them, in a third of its time."""
         prev = grammar.prev[0]
         if prev in ("Pitch", "Velocity"):  # a Velocity or a Duration comes next wherever time is:
             key = (prev,)  # one mask, not one per position (most of the masks built before)
@@ -231,7 +233,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             key = (prev, pos, opening and silent, silent and grammar.empty_bars[0] >= 1, ahead)
         if key not in masks:
             ok = grammar.shared_mask()[0] & (time_allowed(pos, ahead) | ~is_time)  # (a new array: the cached mask stays)
-            masks[key] = ok, bool(ok[pitches].any())
+            masks[key] = np.where(ok, np.float32(0), np.float32(-np.inf)), bool(ok[pitches].any())
         return masks[key]
 
     for _ in range(frame.end * 40 + 64):  # far above any real density; guards an endless loop
@@ -256,9 +258,9 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         must_write = at_pulse and started and grammar.prev[0] in ("Position", "Duration") and not written \
             and now >= sounding_until
         ahead = None if limit is None or not started else min(limit - bar * per_bar, per_bar)
-        ok, pitch_ok = allowed(pos, started and bar == 0, ahead)
+        barred, pitch_ok = allowed(pos, started and bar == 0, ahead)
         here = min(now, frame.end - 1)
-        scores = np.where(ok, last[0], -np.inf)
+        scores = last[0] + barred
         if must_write:
             scores[is_time] = -np.inf
         if runs is not None and grammar.prev[0] == "Velocity" and written:  # the new note's length
@@ -336,9 +338,12 @@ def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
     """[positions, 12] how many positions from each position a pitch class stays a chord tone (or
     no chord sounds)."""
     fits = frame.chord_tones | (frame.roots < 0)[:, None]
+    at = np.arange(frame.end)[:, None]
+    # the next position (from each one on) where the pitch class stops fitting, the end if none;
+    # one pass over the piece, as the position-by-position loop it replaced cost ms per voice
+    stops = np.minimum.accumulate(np.where(fits, frame.end, at)[::-1], axis=0)[::-1]
     runs = np.zeros((frame.end + 1, 12), dtype=np.int64)
-    for p in range(frame.end - 1, -1, -1):
-        runs[p] = np.where(fits[p], runs[p + 1] + 1, 0)
+    runs[:frame.end] = stops - at
     return runs
 
 
@@ -359,9 +364,13 @@ def _release_low_notes(notes: list[Note], frame: SourceFrame, per_beat: int) -> 
 def _until_change(frame: SourceFrame) -> np.ndarray:
     """[positions] how many positions from each position until the source's chord changes (or the end)."""
     out = np.ones(frame.end + 1, dtype=np.int64)
-    for p in range(frame.end - 2, -1, -1):
-        same = frame.roots[p] == frame.roots[p + 1] and (frame.chord_tones[p] == frame.chord_tones[p + 1]).all()
-        out[p] = out[p + 1] + 1 if same else 1
+    if frame.end < 2:
+        return out
+    same = (frame.roots[:-1] == frame.roots[1:]) & (frame.chord_tones[:-1] == frame.chord_tones[1:]).all(axis=1)
+    at = np.arange(frame.end - 1)
+    # the last position of each one's chord (the piece's last position if it never changes)
+    last = np.minimum.accumulate(np.where(same, frame.end - 1, at)[::-1])[::-1]
+    out[:frame.end - 1] = last - at + 1
     return out
 
 
@@ -598,7 +607,7 @@ def _new_notes(tokenizer, ids: np.ndarray, kept: list[Note], shift: int) -> list
     slack = TPQ // 16  # the token grid moves kept onsets by up to half a position
     new = []
     for n in (n for t in made.tracks for n in t.notes):
-        n.pitch = int(np.clip(n.pitch - shift, 0, 127))
+        n.pitch = min(127, max(0, n.pitch - shift))
         onsets = kept_at.get(n.pitch, [])
         i = bisect_left(onsets, n.time - slack)
         if not (i < len(onsets) and onsets[i] <= n.time + slack):
