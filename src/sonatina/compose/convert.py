@@ -176,7 +176,11 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     before).
 
     Speed: a step's masks depend on a few small facts (the grammar's state, how far the next
-    kept note is, the position in the piece), so each is built once and looked up after.
+    kept note is, the position in the piece), so each is built once and looked up after; the
+    bonuses are tables over the piece's positions and the Pitch tokens, read a row a step; steps
+    where no pitch may be written skip them. Every shortcut writes the very same notes as the
+    plain computation (bench/convert_speed.py compares the MIDI files; bench/RESULTS.md, "Convert:
+    the sampler's own work").
     """
     rng = np.random.default_rng(seed)
     grammar = Grammar(vocab, 1)
