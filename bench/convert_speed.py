@@ -10,6 +10,10 @@ process is the fairer measure, and interleaving puts both under the same load. W
 each conversion runs N times (before, now, before, now, ...) and the least time of each counts:
 the load only ever adds time.
 
+With --sampler, only sample_voice's own work is timed: each voice's stepper outputs are recorded
+once and played back to both sample_voice functions (which must draw the same tokens), so the
+LSTM's cost and its load on the caches are left out; reported in microseconds per step.
+
 Only compose/convert.py is taken from the revision: what it imports (the sampler, the steppers) is
 the working tree's. To compare whole trees (every module as it was), use bench/compose_speed.py.
 """
@@ -51,6 +55,61 @@ def midi_bytes(score) -> bytes:
     return bytes(score.dumps_midi())
 
 
+class Recorder:
+    """A stepper that keeps what the real one returned, in call order."""
+
+    def __init__(self, stepper):
+        self.stepper, self.returned = stepper, []
+
+    def prime(self, *args):
+        self.returned.append(self.stepper.prime(*args))
+        return self.returned[-1]
+
+    def step(self, *args):
+        self.returned.append(self.stepper.step(*args))
+        return self.returned[-1]
+
+
+class Playback:
+    """A stepper that returns what a Recorder kept, in the same order (the tokens are the same)."""
+
+    def __init__(self, returned):
+        self.returned, self.calls = returned, 0
+
+    def prime(self, *args):
+        self.calls += 1
+        return self.returned[self.calls - 1]
+
+    step = prime
+
+
+def sampler_time(before, model, score, target: str, repeats: int) -> tuple[float, float, int]:
+    """(before's, now's) least CPU microseconds per step of sample_voice on played-back steps, steps."""
+    voices, sample_voice = [], now.sample_voice
+
+    def recording(stepper, *args):
+        recorder = Recorder(stepper)
+        ids = sample_voice(recorder, *args)
+        voices.append((args, recorder.returned, ids))
+        return ids
+
+    now.sample_voice = recording
+    try:
+        now.convert_score(model, None, score, target, seeds=[1])
+    finally:
+        now.sample_voice = sample_voice
+    steps = sum(len(returned) for _, returned, _ in voices)
+    least = [np.inf, np.inf]
+    for _ in range(repeats):
+        for side, module in enumerate((before, now)):
+            started = time.process_time()
+            for args, returned, ids in voices:
+                if not np.array_equal(module.sample_voice(Playback(returned), *args), ids):
+                    raise SystemExit(f"{module.__name__}.sample_voice drew other tokens")
+            least[side] = min(least[side], (time.process_time() - started) / steps * 1e6)
+    return least[0], least[1], steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
@@ -60,9 +119,22 @@ def main() -> None:
     parser.add_argument("--model", default="default", help="model name or folder (a private copy keeps runs comparable)")
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS, help="target genres to convert to")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each conversion; the least time counts")
+    parser.add_argument("--sampler", action="store_true", help="time only sample_voice's own work (see above)")
     args = parser.parse_args()
     before = module_at(args.before)
     model, drums = load_model(args.model), drum_model()
+    if args.sampler:
+        times = []
+        for source in SOURCE_GENRES:
+            for key, score in held_out(args.data, source, args.pieces, args.bars):
+                for target in args.targets:
+                    a, b, steps = sampler_time(before, model, score, target, args.repeats)
+                    times.append((a, b))
+                    print(f"{source:>9} {key} -> {target:<9} {a:.1f} -> {b:.1f} us per step ({steps} steps, the same tokens)",
+                          flush=True)
+        print(f"\nsample_voice's own work, {args.before} -> now: {np.mean([a for a, _ in times]):.1f} -> "
+              f"{np.mean([b for _, b in times]):.1f} us per step (mean over {len(times)} conversions)")
+        return
     warm = held_out(args.data, "pop", 1, 4)[0][1]
     for module in (before, now):
         module.convert_score(model, drums, warm, "jazz", seeds=[0])
