@@ -211,3 +211,16 @@ def test_the_bass_sounds_under_every_chord_on_its_pulse(model, genre, every):
     bass = next(t for t in out.tracks if t.name == "Bass").notes
     for beat in range(0, BARS * 4, every):
         assert any(n.time <= beat * TPQ < n.end for n in bass), beat
+
+
+def test_a_jazz_bass_walks_on_the_beat_and_joins_its_notes(model):
+    # the jazz bass used to run in eighths and sixteenths (POP909 003: 12.7 notes per bar, 76 % off
+    # the beat); it now starts notes only on beats (and where the song's chord changes, here also on
+    # beats) and holds each chord tone on to the next note
+    for seed in (1, 2, 3):
+        (out,), _ = convert_score(model, None, song(), "jazz", seeds=[seed])
+        bass = sorted(next(t for t in out.tracks if t.name == "Bass").notes, key=lambda n: n.time)
+        assert len(bass) >= BARS * 2, (seed, len(bass))
+        assert all(n.time % TPQ == 0 for n in bass), seed
+        joined = sum(a.end >= b.time for a, b in zip(bass, bass[1:]))
+        assert joined >= 0.75 * (len(bass) - 1), (seed, joined, len(bass))

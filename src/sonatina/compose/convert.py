@@ -79,6 +79,7 @@ class Voice:
     writes_as: tuple[str, ...] = ()  # model genres that write this part instead of the target genre
     dense: bool = False  # the bonuses lift the odds of notes (NOTE_ODDS "lift"), upper notes held as the model likes
     pulse: float = 0.0  # beats: under a source chord the voice sounds at least every `pulse` beats (0: no rule)
+    walking: bool = False  # notes start only on the pulse and where the chord changes, held to the next (legato)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ ARRANGEMENTS = {
     # the solo-line models that write jazz's and folk's bass left it silent almost everywhere (their
     # music has no second line), so a pulse sets where it sits, as the drums' grooves do: a walking
     # bass on every beat, a folk guitar's bass on beats 1 and 3; the model chooses the notes
-    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, BASS_CEILING, 1, pulse=1),
+    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, BASS_CEILING, 1, pulse=1, walking=True),
                                       Voice("piano", "acoustic grand piano", 48, 79, 3, writes_as=("pop",))),
                         drums="jazz", swing=0.62),
     "folk": Arrangement("violin", (Voice("bass", "acoustic guitar (nylon)", 36, BASS_CEILING, 1, pulse=2),
@@ -213,19 +214,30 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     time_masks: dict[tuple, np.ndarray] = {}
     too_long: dict[int, np.ndarray] = {}  # longest length -> the Duration tokens longer than it
 
-    def time_allowed(pos: int, ahead: int | None) -> np.ndarray:
+    # a walking voice starts notes on its pulse and where the source's chord changes, nowhere else
+    grid = step if voice.walking else 0
+    starts = np.zeros(frame.end + per_bar, dtype=bool)
+    if grid:
+        starts[:frame.end:grid] = True
+        starts[1:frame.end] |= _until_change(frame)[:frame.end - 1] == 1  # the chord changes after p
+
+    def time_allowed(pos: int, ahead: int | None, bar: int = 0) -> np.ndarray:
         """Time tokens allowed now: time moves forward, and may reach the next kept notes (`ahead`
-        positions into the bar) but not pass them."""
-        if (pos, ahead) not in time_masks:
+        positions into the bar) but not pass them; a walking voice's only where it may start a note."""
+        key = (pos, ahead, bar if grid else 0)
+        if key not in time_masks:
             time_ok = is_time & ~(is_position & (vocab.position_of <= pos))
             if ahead is not None:
                 if ahead < per_bar:
                     time_ok[vocab.bar] = False
                 time_ok &= ~(is_position & (vocab.position_of > ahead))
-            time_masks[pos, ahead] = time_ok
-        return time_masks[pos, ahead]
+            if grid:  # or where kept notes wait
+                here = np.append(starts[bar * per_bar:(bar + 1) * per_bar], False)  # [-1]: not a Position
+                time_ok &= ~(is_position & ~here[vocab.position_of] & (vocab.position_of != ahead))
+            time_masks[key] = time_ok
+        return time_masks[key]
 
-    def allowed(pos: int, opening: bool, ahead: int | None) -> tuple[np.ndarray, bool]:
+    def allowed(pos: int, opening: bool, ahead: int | None, bar: int) -> tuple[np.ndarray, bool]:
         """(0 on the tokens the grammar and the kept notes allow now and -inf on the others,
         whether they allow a pitch): added to the model's finite logits, as np.where(allowed,
         logits, -inf) would give them, in a third of its time."""
@@ -234,9 +246,9 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
             key = (prev,)  # one mask, not one per position (most of the masks built before)
         else:
             silent = grammar.notes_in_bar[0] == 0
-            key = (prev, pos, opening and silent, silent and grammar.empty_bars[0] >= 1, ahead)
+            key = (prev, pos, opening and silent, silent and grammar.empty_bars[0] >= 1, ahead, bar if grid else 0)
         if key not in masks:
-            ok = grammar.shared_mask()[0] & (time_allowed(pos, ahead) | ~is_time)  # (a new array: the cached mask stays)
+            ok = grammar.shared_mask()[0] & (time_allowed(pos, ahead, bar) | ~is_time)  # (a new array: the cached mask stays)
             masks[key] = np.where(ok, np.float32(0), np.float32(-np.inf)), bool(ok[pitches].any())
         return masks[key]
 
@@ -262,7 +274,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         must_write = at_pulse and started and grammar.prev[0] in ("Position", "Duration") and not written \
             and now >= sounding_until
         ahead = None if limit is None or not started else min(limit - bar * per_bar, per_bar)
-        barred, pitch_ok = allowed(pos, started and bar == 0, ahead)
+        barred, pitch_ok = allowed(pos, started and bar == 0, ahead, bar)
         here = min(now, frame.end - 1)
         scores = last[0] + barred
         if must_write:
@@ -275,7 +287,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         # Where no pitch may be written (after a Pitch or a Velocity, or a full onset) every pitch
         # scores -inf, and no bonus moves -inf: the bonuses and both logsumexps are skipped. The
         # bonuses are 0 on every other token, so they are added to the pitches only.
-        if pitch_ok and len(written) < voice.per_onset:
+        if pitch_ok and len(written) < voice.per_onset and (not grid or starts[now]):
             scores[written] = -np.inf  # a new note is not doubled at its onset
             # the model's own odds of writing a note, unless the voice is silent under a source chord
             keep_odds = not lift and (now < sounding_until or frame.roots[here] < 0)
@@ -298,7 +310,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
         # where the grammar's taste (no silent opening beat, no two empty bars) would not
         top = scores.max()
         if top == -np.inf:  # nothing finite (no score is +inf or NaN)
-            scores = np.where(time_allowed(pos, ahead), last[0], -np.inf)
+            scores = np.where(time_allowed(pos, ahead, bar), last[0], -np.inf)
             top = scores.max()
         if sampling.temperature == 1.0 and sampling.top_k is None and sampling.top_p is None:
             probs = _softmax_row(scores, top)  # the defaults: those processors change no bit
@@ -362,6 +374,18 @@ def _release_low_notes(notes: list[Note], frame: SourceFrame, per_beat: int) -> 
         p = min(frame.end - 1, max(0, int(round(n.time * per_tick))))
         longest = max(int(runs[p, (n.pitch + frame.shift) % 12]), min(eighth, int(changes[p])))
         n.duration = min(n.duration, max(1, round((p + longest) / per_tick) - n.time))
+    return notes
+
+
+def _legato(notes: list[Note], frame: SourceFrame, per_beat: int) -> list[Note]:
+    """A walking voice's notes held on to its next onset, as a bass player joins a walking line,
+    but no further than their pitch class stays a tone of the source's chord."""
+    runs, per_tick = _chord_tone_runs(frame), per_beat / TPQ
+    notes = sorted(notes, key=lambda n: n.time)
+    for n, after in zip(notes, notes[1:]):
+        p = min(frame.end - 1, max(0, int(round(n.time * per_tick))))
+        held = round((p + int(runs[p, (n.pitch + frame.shift) % 12])) / per_tick) - n.time
+        n.duration = max(n.duration, min(after.time - n.time, held))
     return notes
 
 
@@ -575,6 +599,8 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             new = _new_notes(model.tokenizer, ids, kept, frame.shift)
             if voice.dense and FOLLOW_HARMONY:
                 new = _release_low_notes(new, frame, model.vocab.positions_per_beat)
+            if voice.walking:
+                new = _legato(new, frame, model.vocab.positions_per_beat)
             kept = kept + new  # the next voice hears this one
             if progress:
                 done = number * len(frame_rules.voices) + index + 1
