@@ -174,7 +174,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     eighth that does not reach the next chord (FOLLOW_HARMONY; a dense voice's bass-register notes
     are released so after sampling, by `_release_low_notes`); a voice with a pulse writes a note on
     each pulse beat under a chord where none of its notes sounds (time may not pass a pulse beat
-    before).
+    before), and a walking voice starts notes only on its pulse and where the chord changes.
 
     Speed: a step's masks depend on a few small facts (the grammar's state, how far the next
     kept note is, the position in the piece), so each is built once and looked up after; the
