@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
@@ -129,6 +130,19 @@ class SourceFrame:
     end: int  # positions in the piece (whole bars)
     shift: int  # semitones that moved the source's tonic to C
 
+    # read by every voice while it is sampled and again by the notes' release after it: made once
+    @cached_property
+    def tone_runs(self) -> np.ndarray:
+        return _chord_tone_runs(self)
+
+    @cached_property
+    def until_change(self) -> np.ndarray:
+        return _until_change(self)
+
+    def position(self, tick: int, per_tick: float) -> int:
+        """The position (inside the piece) a tick falls on."""
+        return min(self.end - 1, max(0, int(round(tick * per_tick))))
+
 
 def _positions(ticks, tpq: int, per_beat: int) -> np.ndarray:
     return np.round(np.asarray(ticks, dtype=float) / tpq * per_beat).astype(int)
@@ -201,7 +215,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     pitches = slice(int(pitch_ids[0]), int(pitch_ids[-1]) + 1) if contiguous else pitch_ids
     lift = voice.dense or NOTE_ODDS == "lift"
     follow = FOLLOW_HARMONY and not voice.dense  # (a dense voice's low notes are released after sampling)
-    runs, changes = (_chord_tone_runs(frame), _until_change(frame)) if follow else (None, None)
+    runs, changes = (frame.tone_runs, frame.until_change) if follow else (None, None)
     lengths = vocab.length_of
     sounding_until = 0  # position where the voice's notes written so far stop sounding
     step = round(voice.pulse * vocab.positions_per_beat)
@@ -219,7 +233,7 @@ def sample_voice(stepper, vocab, pitch_of: np.ndarray, genre: int, mode: int, fr
     starts = np.zeros(frame.end + per_bar, dtype=bool)
     if grid:
         starts[:frame.end:grid] = True
-        starts[1:frame.end] |= _until_change(frame)[:frame.end - 1] == 1  # the chord changes after p
+        starts[1:frame.end] |= frame.until_change[:frame.end - 1] == 1  # the chord changes after p
 
     def time_allowed(pos: int, ahead: int | None, bar: int = 0) -> np.ndarray:
         """Time tokens allowed now: time moves forward, and may reach the next kept notes (`ahead`
@@ -366,13 +380,12 @@ def _chord_tone_runs(frame: SourceFrame) -> np.ndarray:
 def _release_low_notes(notes: list[Note], frame: SourceFrame, per_beat: int) -> list[Note]:
     """Bass-register notes released where their pitch class stops being a chord tone (an eighth
     foreign to the chord, at most, and not into the next chord)."""
-    runs, changes = _chord_tone_runs(frame), _until_change(frame)
     per_tick, eighth = per_beat / TPQ, per_beat // 2
     for n in notes:
         if n.pitch >= BASS_CEILING:
             continue
-        p = min(frame.end - 1, max(0, int(round(n.time * per_tick))))
-        longest = max(int(runs[p, (n.pitch + frame.shift) % 12]), min(eighth, int(changes[p])))
+        p = frame.position(n.time, per_tick)
+        longest = max(int(frame.tone_runs[p, (n.pitch + frame.shift) % 12]), min(eighth, int(frame.until_change[p])))
         n.duration = min(n.duration, max(1, round((p + longest) / per_tick) - n.time))
     return notes
 
@@ -380,11 +393,11 @@ def _release_low_notes(notes: list[Note], frame: SourceFrame, per_beat: int) -> 
 def _legato(notes: list[Note], frame: SourceFrame, per_beat: int) -> list[Note]:
     """A walking voice's notes held on to its next onset, as a bass player joins a walking line,
     but no further than their pitch class stays a tone of the source's chord."""
-    runs, per_tick = _chord_tone_runs(frame), per_beat / TPQ
+    per_tick = per_beat / TPQ
     notes = sorted(notes, key=lambda n: n.time)
     for n, after in zip(notes, notes[1:]):
-        p = min(frame.end - 1, max(0, int(round(n.time * per_tick))))
-        held = round((p + int(runs[p, (n.pitch + frame.shift) % 12])) / per_tick) - n.time
+        p = frame.position(n.time, per_tick)
+        held = round((p + int(frame.tone_runs[p, (n.pitch + frame.shift) % 12])) / per_tick) - n.time
         n.duration = max(n.duration, min(after.time - n.time, held))
     return notes
 
