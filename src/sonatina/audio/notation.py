@@ -325,14 +325,9 @@ def engrave(xml: bytes, fmt: str, width: int | None = None) -> bytes:
     raise ValueError(f"engrave() writes svg or pdf, not {fmt!r}")
 
 
-def export(score: Score, path: str | Path, title: str = "") -> Path:
-    """Write the piece's score to PATH as MusicXML, SVG or PDF (by its suffix). An SVG of several
-    pages is written as PATH (page 1) and PATH-2.svg, PATH-3.svg, ...; see export_files."""
-    return export_files(score, path, title)[0]
-
-
 def export_files(score: Score, path: str | Path, title: str = "") -> list[Path]:
-    """export(), returning every file written: PATH, then an SVG's further pages in order."""
+    """Write the piece's score to PATH as MusicXML, SVG or PDF (by its suffix); returns every file
+    written: PATH, then an SVG's further pages in order (PATH-2.svg, PATH-3.svg, ...)."""
     path = Path(path)
     fmt = format_of(path)
     xml = musicxml(score, title)
