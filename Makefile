@@ -12,9 +12,9 @@ PORT ?= 5000
 # 5-8x faster than by cairosvg, which stands in without it).
 APT_PACKAGES := fluidsynth fluid-soundfont-gm chromium postgresql redis-server librsvg2-2
 
-.PHONY: install run test sysdeps frontend clean bench
+.PHONY: install run test sysdeps native frontend clean bench
 
-install: sysdeps $(VENV)/.installed frontend
+install: sysdeps $(VENV)/.installed native frontend
 
 sysdeps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -34,6 +34,11 @@ $(VENV)/.installed: pyproject.toml
 	# TensorFlow it declares, which sonatina.transcribe never uses (it runs the ONNX file).
 	$(BIN)/pip install -q --no-deps basic-pitch==0.4.0
 	touch $@
+
+# The LSTM step in C, compiled once per machine into ~/.cache/sonatina/native (~1 s); without a C
+# compiler or AVX2, composing and converting use NumPy's step, ~3x slower.
+native: $(VENV)/.installed
+	@$(BIN)/python -m sonatina.model.native_stepper
 
 frontend: $(VENV)/.installed
 	@if [ -f frontend/package.json ]; then $(MAKE) -s -C frontend build; fi

@@ -15,6 +15,7 @@ from symusic import Score
 
 from sonatina.data.dataset import mode_index
 from sonatina.data.tokens import PreparedPiece, Vocabulary
+from sonatina.model.native_stepper import fast_stepper
 from sonatina.model.stepper import one_blas_thread
 
 MONOPHONIC_SHARE = 0.05  # at most this share of a solo line's notes may sound over another one
@@ -54,7 +55,7 @@ def primer_character(score: Score, model, prepared: PreparedPiece, ids: np.ndarr
 
 def genre_log_likelihoods(model, ids: np.ndarray, mode: int) -> np.ndarray:
     """Mean log-likelihood per token of `ids` under each of the model's genres ([G])."""
-    stepper, G = model.stepper, len(model.genres)
+    stepper, G = fast_stepper(model.stepper), len(model.genres)
     genres, modes = np.arange(G), np.full(G, mode)
     sequence = np.concatenate([[model.vocab.bos], ids]).astype(np.int64)
     total = np.zeros(G)

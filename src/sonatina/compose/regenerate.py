@@ -31,6 +31,7 @@ from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfi
 from sonatina.data.dataset import mode_index
 from sonatina.data.tokens import BEATS_PER_BAR, decode
 from sonatina.errors import BadInputError
+from sonatina.model.native_stepper import fast_stepper
 from sonatina.model.stepper import lstm_cell
 from sonatina.music.keys import estimate_key, shift_to
 
@@ -234,7 +235,7 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
                     genre: int, mode: int, sampling: SamplingConfig, seed: int, candidates: int,
                     stop_before: float = 0.0) -> _Candidates:
     """K candidates for positions [start, end) after `prefix`, forced notes written at their positions."""
-    vocab, stepper, K = grid.vocab, grid.model.stepper, candidates
+    vocab, stepper, K = grid.vocab, fast_stepper(grid.model.stepper), candidates
     rngs = [np.random.default_rng([seed, k]) for k in range(K)]
     grammar = Grammar(vocab, K)
     for token in prefix:

@@ -44,6 +44,7 @@ class NumpyStepper:
         self.head_w, self.head_b = w["head.weight"].T.copy(), w["head.bias"]
         self.hidden = config.hidden_size
         self._projected: dict[tuple[int, int, int], np.ndarray] = {}  # see _first_input
+        self.fast = None  # the same network's faster stepper, once native_stepper.fast_stepper has made it
 
     @classmethod
     def from_checkpoint(cls, path: Path) -> tuple["NumpyStepper", dict]:
