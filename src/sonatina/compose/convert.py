@@ -35,7 +35,7 @@ from sonatina.music.chords import estimate_chords
 from sonatina.music.instruments import resolve_instrument
 from sonatina.music.keys import estimate_key, key_name, parse_key, shift_to
 from sonatina.model.stepper import one_blas_thread
-from sonatina.model.table_stepper import TableStepper
+from sonatina.model.native_stepper import fast_stepper
 from sonatina.music.melody import extract_bass, extract_melody
 
 TPQ = 480
@@ -548,16 +548,6 @@ def _swing(notes: list[Note], tpq: int, ratio: float) -> list[Note]:
     return out
 
 
-_TABLE_STEPPERS: dict[int, tuple[object, TableStepper]] = {}
-
-
-def _table_stepper(stepper) -> TableStepper:
-    """The model's TableStepper, built once per loaded model."""
-    if id(stepper) not in _TABLE_STEPPERS or _TABLE_STEPPERS[id(stepper)][0] is not stepper:
-        _TABLE_STEPPERS[id(stepper)] = stepper, TableStepper(stepper)
-    return _TABLE_STEPPERS[id(stepper)][1]
-
-
 def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: bool = False,
                   melody_track: int | None = None, strength: float = 1.0, tempo: float | None = None,
                   key: str | None = None, melody_instrument: int | None = None,
@@ -595,7 +585,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         root = frame.roots[min(frame.end - 1, int(tick * per_tick))]
         return -1 if root < 0 else (root - frame.shift) % 12
 
-    stepper = _table_stepper(model.stepper)
+    stepper = fast_stepper(model.stepper)
     results = []
     for number, seed in enumerate(seeds):
         unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)

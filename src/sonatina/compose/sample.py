@@ -17,6 +17,7 @@ import numpy as np
 
 from sonatina.data.tokens import BEATS_PER_BAR, Vocabulary
 from sonatina.errors import SonatinaError
+from sonatina.model.native_stepper import fast_stepper
 from sonatina.model.stepper import NumpyStepper, one_blas_thread
 
 MIN_LAST_NOTE_BEATS = 0.5  # no note starts closer than this to the end
@@ -183,7 +184,7 @@ def sample_tokens(model: NumpyStepper, vocab: Vocabulary, genre: int, modes: lis
     `model` is the NumPy network (a torch MusicLSTM is accepted and copied into one): no torch
     runs here, so concurrent composers share no thread pool and set no global thread count.
     """
-    stepper = model if isinstance(model, NumpyStepper) else NumpyStepper(model.numpy_weights(), model.config)
+    stepper = fast_stepper(model if isinstance(model, NumpyStepper) else NumpyStepper(model.numpy_weights(), model.config))
     B = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
     grammar = Grammar(vocab, B)
