@@ -56,7 +56,7 @@ from sonatina.analysis import metrics as M
 from sonatina.analysis.compare import PieceSet, compare_sets, excerpt
 from sonatina.analysis.memorisation import memorisation
 from sonatina.analysis.repetition import repetition
-from sonatina.compose import form
+from sonatina.compose import form, register, sample
 from sonatina.compose.form import LOOKBACK_BARS
 from sonatina.compose.form import form_strength as shipped_form_strength
 from sonatina.data.corpus import collect_sources
@@ -86,6 +86,12 @@ def parse_config(text: str) -> dict:
                 out["form_strength"] = float(strength)
         elif name == "scale":
             out["scale_strength"] = float(value)
+        elif name == "range":
+            out["pitch_range"] = int(value)
+        elif name == "span":  # the genre's typical spans, LOW-HIGH (compose/sample.py PITCH_SPAN_BY_GENRE)
+            out["span"] = tuple(int(v) for v in value.split("-"))
+        elif name in ("register", "rest"):  # RegisterWindow's nats per semitone; RestBias's nats per beat
+            out[name] = float(value)
         elif name in ("temperature", "top_p"):
             out[name] = float(value)
         elif name == "repetition":
@@ -95,7 +101,8 @@ def parse_config(text: str) -> dict:
                 out["lookback_bars"] = tuple(int(b) for b in bars)
         else:
             raise SystemExit(f"Unknown config part '{part}'; use none, default, form=LETTERS[:STRENGTH], "
-                             "repetition=N, scale=N, temperature=N, top_p=N.")
+                             "repetition=N, scale=N, range=N, span=LOW-HIGH, register=N, rest=N, temperature=N, "
+                             "top_p=N.")
     return out
 
 
@@ -228,11 +235,22 @@ def main() -> None:
             strength = options.pop("form_strength", None)
             form.form_strength = (lambda g: strength) if strength is not None else shipped_form_strength
             form.LOOKBACK_BARS = options.pop("lookback_bars", LOOKBACK_BARS)
+            shaping = {"span": (sample.PITCH_SPAN_BY_GENRE, genre), "rest": (sample.REST_BIAS_BY_GENRE, genre),
+                       "register": (vars(register), "REGISTER_STRENGTH")}  # not request settings: set for tuning
+            kept = {k: dict(table) for k, (table, _) in shaping.items()}
+            for name, (table, entry) in shaping.items():
+                if name in options:
+                    table[entry] = options.pop(name)
             pieces = [p for start in range(0, args.pieces, 8)  # a request composes at most 8 at once
                       for p in api.compose(model, seconds=args.seconds, genre=genre, seed=first_seed + start,
                                            variations=min(8, args.pieces - start), **options)]
             used_strength = form.form_strength(genre) if pieces[0].settings["form"] != "none" else 0.0
             form.form_strength, form.LOOKBACK_BARS = shipped_form_strength, LOOKBACK_BARS
+            for name, (table, entry) in shaping.items():
+                if entry in kept[name]:
+                    table[entry] = kept[name][entry]
+                else:
+                    table.pop(entry, None)
             made[config] = pieces
             rows[config] = set_numbers([p.score for p in pieces], human_scores, genre, accepted, classifier)
             rows[config]["settings"] = {k: pieces[0].settings.get(k) for k in ("form", "repetition")}

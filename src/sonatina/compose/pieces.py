@@ -22,8 +22,10 @@ from sonatina.music.instruments import instrument_name, resolve_instrument
 from sonatina.music.keys import key_fifths, key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
 from sonatina.compose.form import form_processors, structure_defaults
-from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, ScaleBias, default_scale_strength,
-                                     finish_ending, sample_tokens, token_pitches)
+from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, ScaleBias, default_pitch_span,
+                                     default_rest_bias, default_scale_strength, finish_ending, sample_tokens,
+                                     token_pitches)
+from sonatina.compose.register import RegisterWindow, RestBias, draw_spans
 from sonatina.compose.character import OneNoteAtATime, end_at_next_onset, primer_character
 from sonatina.data.tokens import decode, encode, prepare_score
 
@@ -52,14 +54,15 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             key: str | None = None, instrument: str | int | None = None, temperature: float | None = None,
             top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
             primer: str | Path | Score | None = None, variations: int | None = None, progress=None,
-            form: str | None = None, repetition: float | None = None, scale_strength: float | None = None) -> list[Piece]:
+            form: str | None = None, repetition: float | None = None, scale_strength: float | None = None,
+            pitch_range: int | None = None) -> list[Piece]:
     """Compose `variations` pieces; every setting is checked (and defaulted) by GenerationRequest."""
     asked = GenerationRequest.validate(
         {"seconds": seconds, "genre": genre, "tempo": tempo, "key": key, "instrument": instrument,
          "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed, "variations": variations,
-         "form": form, "repetition": repetition, "scale_strength": scale_strength},
+         "form": form, "repetition": repetition, "scale_strength": scale_strength, "pitch_range": pitch_range},
         only=("seconds", "genre", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed", "variations",
-              "form", "repetition", "scale_strength"))
+              "form", "repetition", "scale_strength", "pitch_range"))
     seconds, variations, key = asked["seconds"], asked["variations"], asked["key"]
     genre = None if asked["genre"] is None else asked["genre"].lower()
     primer_ids, primer_info, character = None, None, None
@@ -90,6 +93,11 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     strength = default_scale_strength(genre) if asked["scale_strength"] is None else asked["scale_strength"]
     if strength > 0:
         processors = [*processors, ScaleBias(token_pitches(model.tokenizer), [m for _, m in keys], strength)]
+    spans = piece_spans(genre, asked["pitch_range"], seeds)
+    if spans is not None:
+        processors = [*processors, RegisterWindow(token_pitches(model.tokenizer), spans)]
+    if default_rest_bias(genre) > 0:
+        processors = [*processors, RestBias(model.vocab, len(seeds), default_rest_bias(genre))]
     monophonic = character is not None and character.monophonic
     if monophonic:  # a solo line goes on as a solo line: one note at a time
         processors, inferred["texture"] = [*processors, OneNoteAtATime(model.vocab, len(seeds))], "monophonic"
@@ -111,7 +119,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
             "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
             "seed": seeds[i], "variation": i + 1, "variations": variations,
             "form": plan.letters if plan else "none", "form_section_bars": plan.section_bars if plan else None,
-            "repetition": repetition, "scale_strength": strength,
+            "repetition": repetition, "scale_strength": strength, "pitch_range": None if spans is None else spans[i],
             "inferred_from_primer": inferred,
             "primer": None if primer is None else (getattr(primer, "name", None) or str(primer)),
             **({"source_metre": primer_info.metre} if primer_info else {}),  # said when its bars are regrouped
@@ -120,6 +128,15 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     if progress:
         progress(1.0)
     return pieces
+
+
+def piece_spans(genre: str, asked: int | None, seeds: list[int]) -> list[int] | None:
+    """Each variation's span of pitches in semitones: the one asked, else drawn from the genre's
+    typical spans by the variation's seed; None where neither names one (the whole range is free)."""
+    if asked is not None:
+        return [asked] * len(seeds)
+    typical = default_pitch_span(genre)
+    return None if typical is None else draw_spans(seeds, typical)
 
 
 def tempo_seeds_and_keys(asked: dict, primer_info, stats: dict, target_key) -> tuple[float, list[int], list]:

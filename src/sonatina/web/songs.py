@@ -143,7 +143,7 @@ def check_params(raw: dict, source: str = "text") -> dict:
 
 
 WEB_SETTINGS = ("model", "genre", "seconds", "tempo", "key", "instrument", "temperature", "top_k", "top_p", "seed",
-                "variations", "scale_strength", "form")  # the primer comes as an uploaded file, see save_primer
+                "variations", "scale_strength", "pitch_range", "form")  # the primer comes as an uploaded file, see save_primer
 
 
 CONVERT_SETTINGS = ("to", "model", "strength", "keep", "melody_track", "tempo", "key", "instrument", "temperature",
@@ -464,7 +464,7 @@ def again(song: Song, same_seed: bool) -> Job:
     if song.is_conversion:
         return _convert_again(song, same_seed)
     raw = {k: settings.get(k) for k in ("model", "genre", "seconds", "tempo", "key", "instrument",
-                                        "temperature", "top_k", "top_p", "scale_strength", "form")}
+                                        "temperature", "top_k", "top_p", "scale_strength", "pitch_range", "form")}
     raw["model"] = raw["model"] or song.model
     raw["seed"] = song.seed if same_seed else None
     primer = song.primer_file if song.primer_file and storage.path(song.primer_file).exists() else None

@@ -17,7 +17,8 @@ bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 FORM_LABELS = {"AABA": "AABA (song form)", "AABB": "AABB (dance tune)", "ABABCB": "ABABCB (verse and chorus)",
                "none": "Free (nothing planned to return)"}
-NUMBER_SETTINGS = ("seconds", "tempo", "temperature", "variations", "seed", "top_k", "top_p", "scale_strength")
+NUMBER_SETTINGS = ("seconds", "tempo", "temperature", "variations", "seed", "top_k", "top_p", "scale_strength",
+                   "pitch_range")
 
 
 def _choice(name: str) -> SelectField:
@@ -45,6 +46,7 @@ class GenerateForm(FlaskForm):
     top_k = _number("top_k")
     top_p = _number("top_p")
     scale_strength = _number("scale_strength")
+    pitch_range = _number("pitch_range")
     form = _choice("form")
     primer = FileField(GenerationRequest["primer"].label)
 
