@@ -307,4 +307,3 @@ class ScaleBias:
 
     def advance(self, row: int, token: int) -> None:  # the key does not change as the piece goes on
         pass
-
