@@ -46,18 +46,40 @@ struct net {
     const float *head_bias;                     /* [vocab] */
 };
 
-/* out[N] = start[N] + x[K] @ W (W blocked, N a multiple of BLOCK) */
-static void product(const float *restrict x, const uint16_t *restrict w, int K, int N,
-                    const float *start, float *out) {  /* start may be out */
+#define ROWS 4  /* rows stepped together: a weight block is read once for all of them */
+
+/* out_r[N] = start_r[N] + x_r[K] @ W for R <= ROWS rows (x_r = x + r * x_stride, and so on; a
+ * start may be its out). W blocked, N a multiple of BLOCK. Each column's sum takes its k in order,
+ * so a row's result does not depend on the rows beside it. */
+static inline __attribute__((always_inline)) void product_rows(
+        const int R, const float *x, long x_stride, const uint16_t *restrict w, int K, int N,
+        const float *start, long start_stride, float *out, long out_stride) {
     for (int b = 0; b < N; b += BLOCK, w += (long)K * BLOCK) {
-        vec sum[BLOCK / WIDTH];
-        for (int v = 0; v < BLOCK / WIDTH; v++) sum[v] = LOAD(start + b + v * WIDTH);
+        vec sum[ROWS][BLOCK / WIDTH];
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < BLOCK / WIDTH; v++) sum[r][v] = LOAD(start + r * start_stride + b + v * WIDTH);
         const uint16_t *row = w;
         for (int k = 0; k < K; k++, row += BLOCK) {
-            vec xk = SPLAT(x[k]);
-            for (int v = 0; v < BLOCK / WIDTH; v++) sum[v] = FMA(xk, HALVES(row + v * WIDTH), sum[v]);
+            vec weights[BLOCK / WIDTH];
+            for (int v = 0; v < BLOCK / WIDTH; v++) weights[v] = HALVES(row + v * WIDTH);
+            for (int r = 0; r < R; r++) {
+                vec xk = SPLAT(x[r * x_stride + k]);
+                for (int v = 0; v < BLOCK / WIDTH; v++) sum[r][v] = FMA(xk, weights[v], sum[r][v]);
+            }
         }
-        for (int v = 0; v < BLOCK / WIDTH; v++) STORE(out + b + v * WIDTH, sum[v]);
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < BLOCK / WIDTH; v++) STORE(out + r * out_stride + b + v * WIDTH, sum[r][v]);
+    }
+}
+
+/* product_rows with R known to the compiler, so the sums stay in registers */
+static void product(int R, const float *x, long x_stride, const uint16_t *w, int K, int N,
+                    const float *start, long start_stride, float *out, long out_stride) {
+    switch (R) {
+    case 1: product_rows(1, x, x_stride, w, K, N, start, start_stride, out, out_stride); break;
+    case 2: product_rows(2, x, x_stride, w, K, N, start, start_stride, out, out_stride); break;
+    case 3: product_rows(3, x, x_stride, w, K, N, start, start_stride, out, out_stride); break;
+    default: product_rows(ROWS, x, x_stride, w, K, N, start, start_stride, out, out_stride);
     }
 }
 
@@ -74,41 +96,55 @@ static void cell(float *restrict gates, int H, float *restrict h, float *restric
     }
 }
 
-/* One token for one row. state: [layers][2][H] (h, then c), updated in place; x: scratch [2H];
- * gates: scratch [max(4H, head_columns)]; logits [vocab] written when not NULL. */
-static void step(const struct net *n, int64_t token, int64_t genre, int64_t mode, float *state,
-                 float *x, float *gates, float *logits) {
+/* One token for each of R <= ROWS rows. state: row r's [layers][2][H] (h, then c) at
+ * state + r * size, updated in place; x: scratch [ROWS][2H]; gates: scratch [ROWS][width];
+ * logits: row r's [vocab] at logits + r * vocab, written when not NULL. */
+static void step(const struct net *n, int R, const int64_t *tokens, long token_stride, const int64_t *genres,
+                 const int64_t *modes, float *state, long size, float *x, float *gates, long width, float *logits) {
     const int H = n->hidden, G = 4 * H;
-    for (int j = 0; j < G; j++)
-        gates[j] = n->token_in[token * G + j] + n->genre_in[genre * G + j] + n->mode_in[mode * G + j];
-    product(state, n->recurrent[0], H, G, gates, gates);
-    cell(gates, H, state, state + H);
+    for (int r = 0; r < R; r++) {
+        const float *token = n->token_in + tokens[r * token_stride] * G;
+        const float *genre = n->genre_in + genres[r] * G, *mode = n->mode_in + modes[r] * G;
+        for (int j = 0; j < G; j++) gates[r * width + j] = token[j] + genre[j] + mode[j];
+    }
+    product(R, state, size, n->recurrent[0], H, G, gates, width, gates, width);
+    for (int r = 0; r < R; r++) cell(gates + r * width, H, state + r * size, state + r * size + H);
     for (int l = 1; l < n->layers; l++) {
-        float *s = state + (long)l * 2 * H;
-        memcpy(x, s - 2 * H, H * sizeof(float));  /* the layer below's new h, then this layer's h */
-        memcpy(x + H, s, H * sizeof(float));
-        product(x, n->recurrent[l], 2 * H, G, n->bias[l], gates);
-        cell(gates, H, s, s + H);
+        for (int r = 0; r < R; r++) {  /* the layer below's new h, then this layer's h */
+            const float *s = state + r * size + (long)l * 2 * H;
+            memcpy(x + r * 2 * H, s - 2 * H, H * sizeof(float));
+            memcpy(x + r * 2 * H + H, s, H * sizeof(float));
+        }
+        product(R, x, 2 * H, n->recurrent[l], 2 * H, G, n->bias[l], 0, gates, width);
+        for (int r = 0; r < R; r++) {
+            float *s = state + r * size + (long)l * 2 * H;
+            cell(gates + r * width, H, s, s + H);
+        }
     }
     if (logits) {
-        memset(gates, 0, n->head_columns * sizeof(float));
-        product(state + (long)(n->layers - 1) * 2 * H, n->head, H, n->head_columns, gates, gates);
-        for (int j = 0; j < n->vocab; j++) logits[j] = gates[j] + n->head_bias[j];
+        for (int r = 0; r < R; r++) memset(gates + r * width, 0, n->head_columns * sizeof(float));
+        product(R, state + (long)(n->layers - 1) * 2 * H, size, n->head, H, n->head_columns, gates, width, gates, width);
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < n->vocab; j++) logits[r * n->vocab + j] = gates[r * width + j] + n->head_bias[j];
     }
 }
 
 /* Each of `rows` rows reads its `steps` tokens ([rows][steps]) from state_in ([rows][layers][2][H]),
- * leaving state_out (which may be state_in) and the logits after its last token ([rows][vocab]). */
+ * leaving state_out (which may be state_in) and the logits after its last token ([rows][vocab]).
+ * Rows go ROWS at a time, token by token. */
 void lstm_run(const struct net *n, int rows, int steps, const int64_t *tokens, const int64_t *genres,
               const int64_t *modes, const float *state_in, float *state_out, float *logits) {
     const long size = (long)n->layers * 2 * n->hidden;
+    const long width = n->head_columns > 4 * n->hidden ? n->head_columns : 4 * n->hidden;
     /* scratch on the stack: callers in several threads may share a network */
-    float x[2 * n->hidden], gates[n->head_columns > 4 * n->hidden ? n->head_columns : 4 * n->hidden];
+    float x[ROWS * 2 * n->hidden], gates[ROWS * width];
     if (state_out != state_in) memcpy(state_out, state_in, rows * size * sizeof(float));
-    for (int r = 0; r < rows; r++)
+    for (int r = 0; r < rows; r += ROWS) {
+        int R = rows - r < ROWS ? rows - r : ROWS;
         for (int t = 0; t < steps; t++)
-            step(n, tokens[(long)r * steps + t], genres[r], modes[r], state_out + r * size, x, gates,
-                 t == steps - 1 ? logits + (long)r * n->vocab : NULL);
+            step(n, R, tokens + (long)r * steps + t, steps, genres + r, modes + r, state_out + r * size, size,
+                 x, gates, width, t == steps - 1 ? logits + (long)r * n->vocab : NULL);
+    }
 }
 
 /* lstm_run for one row and one token, with the ids passed by value (a cheaper call from Python) */

@@ -168,9 +168,7 @@ class NativeStepper:
         before = self._buffer(state) if state is not None else np.zeros((rows, self._size), np.float32)
         after = np.empty_like(before)
         logits = np.empty((rows, self.vocab), np.float32)
-        tokens = np.ascontiguousarray(tokens, dtype=np.int64)
-        genre = np.ascontiguousarray(np.broadcast_to(genre, rows), dtype=np.int64)
-        mode = np.ascontiguousarray(np.broadcast_to(mode, rows), dtype=np.int64)
+        tokens, genre, mode = (np.ascontiguousarray(a, dtype=np.int64) for a in (tokens, _rows(genre, rows), _rows(mode, rows)))
         f = self.ffi.from_buffer
         self.lib.lstm_run(self._net, rows, steps, f("int64_t[]", tokens), f("int64_t[]", genre), f("int64_t[]", mode),
                           f("float[]", before), f("float[]", after), f("float[]", logits))
@@ -190,6 +188,12 @@ class NativeStepper:
     def prime(self, tokens, genre, mode, state: State | None = None) -> tuple[np.ndarray, State]:
         """Read a whole prefix: tokens [B, T] -> logits after its last token [B, V], state."""
         return self._run(np.asarray(tokens), genre, mode, state)
+
+
+def _rows(ids, rows: int) -> np.ndarray:
+    """An id per row: [rows] as given, or one id for every row."""
+    ids = np.asarray(ids)
+    return ids if ids.shape == (rows,) else np.broadcast_to(ids, rows)
 
 
 class _Packed(list):
