@@ -12,7 +12,8 @@ silent under a chord), and a new note is not held into a chord it does not belon
 part keeps the harmony. Drums come from the groove model
 (model.drums) in the genre's style. Rules only set the frame: which instruments a genre uses,
 a swing ratio, rock's power-chord voicing, where a bass must sound (jazz's on every beat, folk's
-on beats 1 and 3: the notes are the model's), and which model genre writes a target genre's
+on beats 1 and 3: the notes are the model's), where pop's piano may strike (on eighths, at most 3
+notes together), and which model genre writes a target genre's
 texture when the model has no such genre (rock's pitched parts are written as pop, then voiced
 and orchestrated as rock).
 """
