@@ -68,20 +68,35 @@ def test_an_asked_span_holds_where_the_untrained_model_roams(tiny_run):
     assert all(p.settings["pitch_range"] == 24 for p in kept)
 
 
-def test_shipped_classical_keeps_to_the_span_drawn_for_each_piece():
-    pieces = api.compose("default", genre="classical", seconds=30, seed=5, variations=4)
-    low, high = default_pitch_span("classical")
+def test_shipped_jazz_keeps_to_the_span_drawn_for_each_piece():
+    pieces = api.compose("default", genre="jazz", seconds=30, seed=5, variations=4)
+    low, high = default_pitch_span("jazz")
     spans = [p.settings["pitch_range"] for p in pieces]
     assert spans == draw_spans([5, 6, 7, 8], (low, high)) and all(low <= s <= high for s in spans)
     assert all(span_of(p) <= p.settings["pitch_range"] + 1 for p in pieces), [(span_of(p), s) for p, s in
                                                                                  zip(pieces, spans)]
 
 
+def test_jazz_solos_leave_rests(tiny_run):
+    """The rest bias thins the untrained model's notes; the shipped jazz gets it by default."""
+    from sonatina.compose import sample
+
+    dense = api.compose(str(tiny_run), seconds=20, seed=4, variations=3)
+    genre = dense[0].settings["genre"]
+    sample.REST_BIAS_BY_GENRE[genre] = 1.5
+    try:
+        sparse = api.compose(str(tiny_run), seconds=20, seed=4, variations=3)
+    finally:
+        del sample.REST_BIAS_BY_GENRE[genre]
+    notes = [sum(p.score.note_num() for p in pieces) for pieces in (dense, sparse)]
+    assert notes[1] < 0.8 * notes[0], notes
+
+
 def test_genres_without_a_span_or_rest_bias_are_left_alone(tiny_run):
     assert default_pitch_span("a-users-own-genre") is None and default_rest_bias("folk") == 0.0
     assert default_rest_bias("jazz") > 0 and "jazz" in PITCH_SPAN_BY_GENRE
-    piece = api.compose("default", genre="folk", seconds=8, seed=2)[0]
-    assert piece.settings["pitch_range"] is None
+    for genre in ("folk", "classical"):
+        assert api.compose("default", genre=genre, seconds=8, seed=2)[0].settings["pitch_range"] is None
 
 
 def test_bad_ranges_are_one_sentence_everywhere(tiny_run, tmp_path):
