@@ -250,7 +250,7 @@ GenerationRequest = RequestSpec("generation", [
             "genre's, e.g. pop more tonal than jazz; see the README).", minimum=0, maximum=10, step=0.5),
     Setting("pitch_range", "integer", "Pitch range", "The widest span in semitones from a piece's lowest note to "
             "its highest: a note that would stretch it further is avoided (127: no limit; default: drawn per piece "
-            "from the genre's typical span where it has one, e.g. jazz 21-33; see the README).",
+            "from the genre's typical span where it has one, e.g. jazz 18-36; see the README).",
             minimum=12, maximum=127, step=1),
     Setting("seed", "integer", "Seed", "Same seed and settings, same piece (default: random).",
             minimum=0, maximum=2**32 - 1, step=1),

@@ -20,7 +20,7 @@ REGISTER_STRENGTH = 2.0
 
 def draw_spans(seeds: list[int], typical: tuple[int, int]) -> list[int]:
     """Each variation's span in semitones, drawn from its seed uniformly over the genre's typical
-    spans (people's 10th to 90th percentile): people's pieces do not all span the same range."""
+    spans: people's pieces do not all span the same range, and a range feature compares spreads."""
     low, high = typical
     return [int(np.random.default_rng([seed, 13]).integers(low, high + 1)) for seed in seeds]
 
