@@ -13,6 +13,8 @@ Each --config is one way of composing, a comma-separated list of settings: `none
 no lookback), `default` (the shipped per-genre defaults; `default,temperature=0.9` changes one of
 them), `form=AABA` (a form plan; `:6` after the letters sets the plan's strength in nats), `repetition=3` (lookback strength in nats; `:24`
 after it looks back 2 and 4 bars only, instead of 1, 2 and 4), `scale=1` (scale strength in nats),
+`range=40` (the pitch_range setting; 127 is no window), `span=18-36` (the genre's spans drawn from),
+`register=2` (the window's nats per semitone), `rest=0.8` (the rest bias, nats per beat),
 `temperature=0.9`, `top_p=0.95`, or several. Each config composes --pieces pieces per genre, seeds
 1, 2, ... (101, ... on validation).
 
