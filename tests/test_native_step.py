@@ -90,3 +90,10 @@ def test_numpys_step_serves_where_the_native_one_is_off_or_cannot_be_built(tmp_p
                           env={**os.environ, "SONATINA_CACHE": str(tmp_path), **env})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == TableStepper.__name__
+
+
+def test_loading_it_leaves_the_processs_arithmetic_alone(steppers):
+    """Linked with -ffast-math, a library sets flush-to-zero for the whole process when loaded."""
+    tiny = np.array([1e-308])
+    assert (tiny / 1e10)[0] > 0  # a subnormal, not flushed to 0
+    assert np.float32(1e-38) / np.float32(1e3) > 0

@@ -31,7 +31,10 @@ from sonatina.model.stepper import NumpyStepper, State
 from sonatina.model.table_stepper import TableStepper
 
 SOURCE = Path(__file__).with_name("native_step.c")
-FLAGS = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-shared"]
+# -ffast-math lets exp be vectorised (glibc's libmvec). It is given when compiling only: linked
+# with it, the library would carry crtfastmath.o, which at load time sets the CPU to flush
+# subnormal numbers to zero for the whole process (NumPy's arithmetic included).
+FLAGS = ["-O3", "-march=native", "-ffast-math", "-fPIC"]
 BLOCK = 64  # native_step.c's BLOCK: columns summed together
 _CDEF = """
 struct net {
@@ -64,14 +67,15 @@ def build() -> Path:
     """The compiled library, compiled now if this machine has none yet. Raises OSError or
     subprocess.CalledProcessError where it cannot be compiled."""
     compiler = os.environ.get("CC", "cc")
-    key = hashlib.sha1(SOURCE.read_bytes() + " ".join([compiler, *FLAGS, platform.machine(), _cpu_flags()]).encode())
+    key = hashlib.sha1(SOURCE.read_bytes() + " ".join([compiler, *FLAGS, "then linked -shared", platform.machine(), _cpu_flags()]).encode())
     library = cache_dir("native") / f"lstm_step-{key.hexdigest()[:16]}.so"
     if not library.exists():
         # written beside its final name, then renamed: another process may be building it too
         with tempfile.TemporaryDirectory(dir=library.parent) as tmp:
             built = Path(tmp) / library.name
-            subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", str(built), "-lm"], check=True,
-                           capture_output=True, timeout=120)
+            for command in ([compiler, *FLAGS, "-c", str(SOURCE), "-o", f"{built}.o"],
+                            [compiler, "-shared", f"{built}.o", "-o", str(built), "-lm"]):
+                subprocess.run(command, check=True, capture_output=True, timeout=120)
             os.replace(built, library)
     return library
 
