@@ -30,6 +30,11 @@ SONG_ID = {"name": "song_id", "in": "path", "required": True,
 TIMESTAMP = {"type": "string", "format": "date-time"}
 
 
+# what GenerationRequest's form setting reads: 2-16 letters A-H (spaces and hyphens between them
+# ignored, any case) or 'none'
+FORM_SCHEMA_PATTERN = r"^[ -]*(([A-Ha-h][ -]*){2,16}|[Nn][Oo][Nn][Ee] *)$"
+
+
 def _setting_schema(setting, source: str, choices: list | None) -> dict:
     """One GenerationRequest setting as JSON Schema. JSON takes null for "the default"; a
     multipart form leaves the field out (or, for names, sends it empty)."""
@@ -42,6 +47,8 @@ def _setting_schema(setting, source: str, choices: list | None) -> dict:
         variants = [{"type": "string", "enum": list(choices)}]
     elif setting.kind == "key":
         variants = [{"type": "string", "pattern": KEY_PATTERN, "examples": list(setting.examples)}]
+    elif setting.kind == "form":
+        variants = [{"type": "string", "pattern": FORM_SCHEMA_PATTERN, "examples": ["AABA", "ABABCB", "none"]}]
     else:
         variants = [{"type": "string", "minLength": 1}]
     variants.append({"type": "null"} if source == "json" else {"type": "string", "enum": [""]})
