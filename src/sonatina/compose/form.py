@@ -86,10 +86,13 @@ class Variation:
     its end) is new music (0: the copy picks up again at once). With both, a phrase comes back
     whole or takes another turn from where it leaves its first occurrence, as people repeat a
     phrase whole, instead of single notes varied all over it (which break 4-bar windows more
-    than 2-bar ones; bench/RESULTS.md "Repeats shaped like people's")."""
+    than 2-bar ones; bench/RESULTS.md "Repeats shaped like people's"). `register`: nats a pitch of
+    the new passage loses per semitone beyond the lowest and highest pitch of the bars it replaces
+    (a free passage otherwise wanders: folk's range 18.6 -> 20.5 semitones, people's 17)."""
     strength: float
     opening: float | None = None
     carry_bars: int = 0
+    register: float = 0.0
 
     def strength_at(self, plan: FormPlan, bar: int) -> float:
         return self.opening if self.opening is not None and bar % plan.section_bars == 0 else self.strength
@@ -124,11 +127,13 @@ class BarCopier:
     preference still counts: 0 changes nothing, 2 makes a copied token about 7 times likelier,
     6 makes copying nearly certain wherever the grammar allows it; a function of the bar gives
     each bar its own. `carry_until(bar)`, where given, is the bar a variation begun in `bar`
-    lasts up to: from the first pitch or onset that leaves the copy, the bars up to it copy nothing."""
+    lasts up to: from the first pitch or onset that leaves the copy, the bars up to it copy nothing,
+    and their pitches lose `register` nats per semitone beyond the range of the bars they replace."""
 
     def __init__(self, vocab: Vocabulary, batch: int, sources: Callable[[int], list[int]],
-                 strength: float | Callable[[int], float], carry_until: Callable[[int], int] | None = None):
-        self.v, self.sources, self.carry_until = vocab, sources, carry_until
+                 strength: float | Callable[[int], float], carry_until: Callable[[int], int] | None = None,
+                 register: float = 0.0):
+        self.v, self.sources, self.carry_until, self.register = vocab, sources, carry_until, float(register)
         self.strength_at = (lambda bar, s=float(strength): s) if not callable(strength) else strength
         self.strength = float(strength) if not callable(strength) else None
         self.time_ids = np.flatnonzero(np.isin(vocab.kind, ("Bar", "Position")))
@@ -138,6 +143,7 @@ class BarCopier:
         self.bar = np.full(batch, -1)  # index of the current bar (the first Bar token opens bar 0)
         self.pos = np.full(batch, -1)
         self.free_until = np.zeros(batch, dtype=int)  # bars before this one copy nothing (a carried variation)
+        self.span = np.full((batch, 2), np.nan)  # a carried variation's lowest and highest pitch without a cost
 
     def advance(self, row: int, token: int) -> None:
         kind = self.v.kind[token]
@@ -148,6 +154,8 @@ class BarCopier:
             self.current[row], self.pos[row] = [], -1
             bar = int(self.bar[row])
             sources = [] if bar < self.free_until[row] else self.sources(bar)  # none inside a carried variation
+            if bar >= self.free_until[row]:
+                self.span[row] = np.nan
             self.copies[row] = [_Copy(self.bars[row][s], self.v) for s in sources if 0 <= s < bar]
             return
         self.current[row].append(token)
@@ -157,8 +165,16 @@ class BarCopier:
             self._follow(copy, token, kind)
         if self.carry_until is not None and any(c.varied or not c.matching for c in self.copies[row]):
             # the variation goes on: the rest of this bar, and the bars up to carry_until, are new music
+            bar = int(self.bar[row])
             self.copies[row] = []
-            self.free_until[row] = self.carry_until(int(self.bar[row]))
+            self.free_until[row] = self.carry_until(bar)
+            if self.register:  # the new passage keeps to the register of the bars it replaces
+                replaced = [t for b in range(bar, self.free_until[row]) for s in self.sources(b) if 0 <= s < bar
+                            for t in self.bars[row][s]] + self.current[row]
+                pitches = self.v.pitch_of[replaced]
+                pitches = pitches[pitches >= 0]
+                if len(pitches):
+                    self.span[row] = pitches.min(), pitches.max()
 
     def _follow(self, copy: _Copy, token: int, kind: str) -> None:
         if copy.matching and copy.at < len(copy.tokens):
@@ -209,6 +225,10 @@ class BarCopier:
                 # onset goes on: the time tokens keep the odds the model gave them together against
                 # another note here (a bonus on the onset alone cut chords played out of step short)
                 scores[row, self.time_ids] -= np.logaddexp.reduce(scores[row, self.time_ids]) - moving_on
+            if not np.isnan(self.span[row, 0]):
+                pitch = self.v.pitch_of[self.v.pitch_ids]
+                beyond = np.maximum(self.span[row, 0] - pitch, 0) + np.maximum(pitch - self.span[row, 1], 0)
+                scores[row, self.v.pitch_ids] -= self.register * beyond
         return scores
 
 
@@ -221,7 +241,7 @@ def form_processors(vocab: Vocabulary, batch: int, target_beats: float, form: st
         variation = form_variation(genre)
         strength = variation.strength if variation.opening is None else partial(variation.strength_at, plan)
         carry = partial(plan.phrase_end, phrase_bars=variation.carry_bars) if variation.carry_bars else None
-        processors.append(BarCopier(vocab, batch, plan_sources(plan), strength, carry))
+        processors.append(BarCopier(vocab, batch, plan_sources(plan), strength, carry, variation.register))
     if repetition:
         processors.append(BarCopier(vocab, batch, lookback_sources, repetition))
     return processors, plan
@@ -237,7 +257,8 @@ def form_variation(genre: str | None) -> Variation:
     """How the genre's repeated sections vary: form_strength's bonus, with the opening bar's bonus
     and carried variations where the genre's GENRE_DEFAULTS row names them."""
     row = GENRE_DEFAULTS.get(genre, {})
-    return Variation(form_strength(genre), row.get("opening_strength"), row.get("carry_bars", 0))
+    return Variation(form_strength(genre), row.get("opening_strength"), row.get("carry_bars", 0),
+                     row.get("register", 0.0))
 
 
 def structure_defaults(genre: str, form: str | None, repetition: float | None) -> tuple[str | None, float]:
@@ -261,10 +282,11 @@ def structure_defaults(genre: str, form: str | None, repetition: float | None) -
 # 48 validation pieces): once it leaves its first occurrence, the rest of its phrase (folk's 4
 # bars, a chorale's 8-bar section) is new music, with more nats elsewhere so the phrases that come
 # back come back whole; folk's opening bar keeps 5.5, so a section comes back or turns away from
-# its start. Folk 0.31 / 0.12 -> 0.27 / 0.16 (people 0.25 / 0.16), chorales 0.16 / 0.05 -> 0.09 /
-# 0.05 (people 0.11 / 0.05).
+# its start; the new passage keeps to the register of the bars it replaces (2 and 1 nats per
+# semitone beyond). Folk 0.31 / 0.12 -> 0.26 / 0.15 (people 0.25 / 0.16), chorales 0.16 / 0.05 ->
+# 0.09 / 0.04 (people 0.11 / 0.05).
 GENRE_DEFAULTS: dict[str, dict] = {
-    "folk": {"form": "AABA", "form_strength": 7.0, "opening_strength": 5.5, "carry_bars": 4},
-    "chorale": {"form": "AAB", "form_strength": 7.0, "carry_bars": 8},
+    "folk": {"form": "AABA", "form_strength": 7.0, "opening_strength": 5.5, "carry_bars": 4, "register": 2.0},
+    "chorale": {"form": "AAB", "form_strength": 7.0, "carry_bars": 8, "register": 1.0},
     "pop": {"form": "AABA", "form_strength": 5.5},
 }
