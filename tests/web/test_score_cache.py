@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from sonatina.audio import notation
 from sonatina.web import songs
@@ -56,3 +57,30 @@ def test_two_requests_at_once_write_the_musicxml_once(app, auth, make_song, monk
     assert not failures and written == [song_id]
     assert results["pdf"].startswith(b"%PDF") and results["svg"].lstrip().startswith(b"<svg")
     assert b"<score-partwise" in results["musicxml"]
+
+
+def _kept_scores(app) -> list[str]:
+    folder = Path(app.config["FILES_DIR"]) / "scores"
+    return sorted(p.name for p in folder.glob("*")) if folder.is_dir() else []
+
+
+def test_a_score_outlives_the_process_until_its_song_is_renamed_or_deleted(app, auth, make_song, monkeypatch):
+    auth.signup()
+    song = make_song()
+    first = auth.client.get(f"/songs/{song}/score.svg")
+    assert first.status_code == 200 and len(_kept_scores(app)) == 2  # its MusicXML and the SVG, on disk
+
+    def no_engraving(*_args, **_kwargs):
+        raise AssertionError("engraved again")
+
+    # another process (or this one after a restart) reads them back without engraving
+    monkeypatch.setattr(songs, "_musicxml", no_engraving)
+    assert auth.client.get(f"/songs/{song}/score.svg").data == first.data
+    monkeypatch.undo()
+
+    assert auth.post(f"/songs/{song}/rename", {"title": "Renamed tune"}, follow_redirects=True).status_code == 200
+    assert _kept_scores(app) == []  # the old title's score is gone; the new one shows the new title
+    assert b"Renamed tune" in auth.client.get(f"/songs/{song}/score.musicxml").data
+    assert len(_kept_scores(app)) == 1
+    assert auth.post(f"/songs/{song}/delete").status_code == 302
+    assert _kept_scores(app) == []

@@ -8,6 +8,7 @@ Pages and the JSON API both call these functions; the music itself comes from
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -540,6 +541,7 @@ def rename(song: Song, title: str) -> None:
         raise BadInputError(f"The title is longer than {TITLE_MAX} characters.")
     for version in versions(song):  # the versions are one song: the library lists it under one title
         version.title = title
+        drop_scores(version)
     db.session.commit()
 
 
@@ -553,6 +555,7 @@ def delete_song(song: Song) -> Song | None:
     db.session.delete(song)
     db.session.commit()
     storage.delete(*files)
+    drop_scores(song)
     _drop_primer_if_unused(primer)
     return max(left, key=lambda v: (v.version or 1, v.id)) if left else None
 
@@ -578,6 +581,7 @@ def delete_user_files(user) -> None:
     names = [user.photo_file]
     for song in user.songs:
         names += song.files() + [song.primer_file]
+        drop_scores(song)
     names += [job.primer_file for job in user.jobs]
     storage.delete(*set(names))
 
@@ -729,40 +733,52 @@ def edit_again(song: Song, same_seed: bool) -> Job:
     return edit_job(parent, song.settings["kind"], check_edit_params(song.settings["kind"], params, "json"))
 
 
-_SCORES: dict[tuple[str, str, str], bytes] = {}  # (MIDI file, title, format) -> engraved score; a few kept
-_SCORES_KEPT = 24  # 8 songs' MusicXML, screen SVG and PDF (about 1-2 MB each for a long piece)
 _score_lock = threading.Lock()
-_engraving: dict[tuple[str, str, str], threading.Lock] = {}  # one engraving per score at a time
+_engraving: dict[str, threading.Lock] = {}  # one engraving per score file at a time in this process
+ENGRAVED_SUFFIXES = {"svg": ".svg", "musicxml": ".musicxml", "pdf": ".pdf"}
 
 
 def score_file(song: Song, fmt: str) -> bytes:
     """The song as a score: "svg" (one page, screen width), "musicxml" or "pdf"; engraved once per
-    MIDI file and kept in memory for the next request (a page view asks for the SVG every time).
-    The three share one MusicXML, music21's slow half of the work: the PDF after a page view
-    costs only Verovio and drawing (bench/RESULTS.md, "Scores")."""
+    MIDI file and title and kept in the files folder (scores/), so a restart or another server
+    process reads it back; the song's rename or deletion removes it (drop_scores). The three share
+    one MusicXML, music21's slow half of the work: the PDF after a page view costs only Verovio
+    and drawing (bench/RESULTS.md, "Scores")."""
     from sonatina import api
 
-    key = (song.midi_file, song.title, fmt)  # a renamed song's score shows its new title
+    name = _score_name(song, fmt)
+    kept = storage.path(name)
+    if kept.exists():
+        return kept.read_bytes()
     with _score_lock:
-        if key in _SCORES:
-            return _SCORES[key]
-        engraving = _engraving.setdefault(key, threading.Lock())
+        engraving = _engraving.setdefault(name, threading.Lock())
     with engraving:  # a second request for the same score (the page's SVG and a click on PDF) waits
-        with _score_lock:
-            if key in _SCORES:
-                return _SCORES[key]
         try:
+            if kept.exists():
+                return kept.read_bytes()
             data = _musicxml(song) if fmt == "musicxml" else api.engrave_score(score_file(song, "musicxml"), fmt)
-        except BaseException:
+            kept.parent.mkdir(mode=0o700, exist_ok=True)
+            written = kept.with_name(f".{kept.name}.{os.getpid()}.{threading.get_ident()}")
+            written.write_bytes(data)
+            written.replace(kept)  # whole or not at all, for a reader in another process
+        finally:
             with _score_lock:
-                _engraving.pop(key, None)
-            raise
-        with _score_lock:
-            _SCORES[key] = data
-            _engraving.pop(key, None)
-            while len(_SCORES) > _SCORES_KEPT:
-                _SCORES.pop(next(iter(_SCORES)))
+                _engraving.pop(name, None)
     return data
+
+
+def _score_name(song: Song, fmt: str) -> str:
+    """scores/<the MIDI file's name>-<the title's digest>.<format>: a renamed song's score shows
+    its new title."""
+    title = hashlib.sha1(song.title.encode()).hexdigest()[:12]
+    return f"scores/{Path(song.midi_file).stem}-{title}{ENGRAVED_SUFFIXES[fmt]}"
+
+
+def drop_scores(song: Song) -> None:
+    """Delete every score kept for the song's MIDI file (any title, any format)."""
+    folder = storage.root() / "scores"
+    if song.midi_file and folder.is_dir():
+        storage.delete(*(f"scores/{p.name}" for p in folder.glob(f"{Path(song.midi_file).stem}-*")))
 
 
 def _musicxml(song: Song) -> bytes:
