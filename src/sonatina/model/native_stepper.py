@@ -22,6 +22,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,7 @@ void lstm_step_one(const struct net *n, int64_t token, int64_t genre, int64_t mo
                    float *state_out, float *logits);
 """
 _loaded: list = []  # [(ffi, lib) or None], once per process
+_loading = threading.Lock()
 
 
 def _cpu_flags() -> str:
@@ -81,19 +83,25 @@ def build() -> Path:
 
 
 def _library():
-    """(ffi, lib), or None where the native step is off or cannot be built (once per process)."""
-    if not _loaded:
-        _loaded.append(None)
-        if os.environ.get("SONATINA_NATIVE", "1") != "0" and platform.machine() in ("x86_64", "AMD64"):
-            try:
-                import cffi
-                path = build()
-                ffi = cffi.FFI()
-                ffi.cdef(_CDEF)
-                _loaded[0] = ffi, ffi.dlopen(str(path))
-            except (ImportError, OSError, subprocess.SubprocessError):
-                pass  # NumPy's step serves
+    """(ffi, lib), or None where the native step is off or cannot be built (once per process;
+    the studio's first jobs may ask at once, and none may settle for NumPy while it is built)."""
+    with _loading:
+        if not _loaded:
+            _loaded.append(_load())
     return _loaded[0]
+
+
+def _load():
+    if os.environ.get("SONATINA_NATIVE", "1") == "0" or platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    try:
+        import cffi
+        path = build()
+        ffi = cffi.FFI()
+        ffi.cdef(_CDEF)
+        return ffi, ffi.dlopen(str(path))
+    except (ImportError, OSError, subprocess.SubprocessError):
+        return None  # NumPy's step serves
 
 
 def fast_stepper(stepper: NumpyStepper):
