@@ -7,17 +7,20 @@ from sonatina.compose.form import form_strength
 from sonatina.model.registry import load_model
 
 
-def _shares(model, genre):
-    pieces = api.compose(model, seconds=60, genre=genre, seed=101, variations=8)
+def _shares(model, genre, batches=1):
+    pieces = [p for b in range(batches)  # 8 at a time, as bench/quality.py composes them
+              for p in api.compose(model, seconds=60, genre=genre, seed=101 + 8 * b, variations=8)]
     shares = repetition([p.score for p in pieces])
     return shares["repetition_2_bars"], shares["repetition_4_bars"]
 
 
 def test_default_folk_repeats_two_bars_within_30_percent_of_oneills_tunes():
-    two, four = _shares(load_model("default"), "folk")
-    # people's validation tunes: 0.25 / 0.16; at 6 nats these pieces repeated 0.36 of 2-bar windows
+    two, four = _shares(load_model("default"), "folk", batches=2)
+    # people's validation tunes: 0.25 / 0.16; at 6 nats these pieces repeated 0.36 of 2-bar windows;
+    # since a variation carries to its phrase's end, 4-bar windows are within 30 % too (16 pieces:
+    # the first 8 alone repeat 0.16 / 0.07, the next 8 0.28 / 0.20)
     assert 0.25 * 0.7 <= two <= 0.25 * 1.3, two
-    assert four >= 0.08, four
+    assert 0.16 * 0.7 <= four <= 0.16 * 1.3, four
 
 
 def test_default_pop_comes_back_within_its_first_minute():

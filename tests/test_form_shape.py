@@ -44,6 +44,25 @@ def test_a_variation_carries_to_the_end_of_its_section_and_the_next_section_copi
     assert copier.proposals(0) == {ids["Position_0"]}
 
 
+def test_a_carried_variation_keeps_to_the_register_of_the_bars_it_replaces():
+    tokenizer = build_tokenizer()
+    vocab, ids = Vocabulary(tokenizer), tokenizer.vocab
+    plan = FormPlan("AA", 2)
+    copier = BarCopier(vocab, 1, F.plan_sources(plan), 5.0, partial(plan.phrase_end, phrase_bars=2), register=2.0)
+    for pitches in ((60, 64), (62, 67)):  # bars 0 and 1: 60-67 between them
+        for token in [ids["Bar_None"], ids["Position_0"], *_note(ids, pitches[0]), ids["Position_8"],
+                      *_note(ids, pitches[1])]:
+            copier.advance(0, token)
+    for token in [ids["Bar_None"], ids["Position_0"], *_note(ids, 59)]:  # bar 2 leaves the copy a semitone low
+        copier.advance(0, token)
+    biased = copier(np.zeros((1, vocab.size)))[0]
+    assert [biased[ids[f"Pitch_{p}"]] for p in (55, 58, 59, 64, 67, 68, 70)] == [-8.0, -2.0, 0, 0, 0, -2.0, -6.0]
+    assert biased[ids["Position_8"]] == 0  # nothing else is touched
+    copier.advance(0, ids["Bar_None"])
+    copier.advance(0, ids["Bar_None"])  # bar 4, a new section: the copy and no register
+    assert (copier(np.zeros((1, vocab.size)))[0][vocab.pitch_ids] == 0).all()
+
+
 def test_without_carry_the_same_variation_is_one_note_and_the_copy_goes_on():
     tokenizer = build_tokenizer()
     vocab, ids = Vocabulary(tokenizer), tokenizer.vocab

@@ -144,11 +144,14 @@ class Vocabulary:
         self.positions_per_beat = max(tokenizer.config.beat_res.values())
         self.position_of = np.full(self.size, -1, dtype=np.int64)  # Position_k -> k
         self.length_of = np.zeros(self.size, dtype=np.int64)  # Duration_beats.ticks.resolution -> positions
+        self.pitch_of = np.full(self.size, -1, dtype=np.int64)  # Pitch_p -> p
         for token, i in vocab.items():
             kind, _, value = token.partition("_")
             self.kind[i] = kind
             if kind == "Position":
                 self.position_of[i] = int(value)
+            elif kind == "Pitch":
+                self.pitch_of[i] = int(value)
             elif kind == "Duration":
                 beats, ticks, resolution = (int(v) for v in value.split("."))
                 self.length_of[i] = round((beats + ticks / resolution) * self.positions_per_beat)
