@@ -74,10 +74,12 @@ def test_without_carry_the_same_variation_is_one_note_and_the_copy_goes_on():
     assert copier.proposals(0) == {ids["Position_8"]}
 
 
-def test_the_opening_bar_of_a_repeated_section_has_its_own_strength():
+def test_the_opening_bar_of_a_repeated_phrase_has_its_own_strength():
     plan, variation = FormPlan("AABA", 4), Variation(7.0, opening=5.5, carry_bars=4)
     assert [variation.strength_at(plan, bar) for bar in range(4, 10)] == [5.5, 7.0, 7.0, 7.0, 5.5, 7.0]
     assert Variation(5.5).strength_at(plan, 4) == 5.5
+    # in 8-bar sections (a longer piece) each 4-bar phrase opens at 5.5
+    assert [variation.strength_at(FormPlan("AABA", 8), bar) for bar in (8, 9, 12, 13, 16)] == [5.5, 7.0, 5.5, 7.0, 5.5]
 
 
 def test_a_phrase_ends_with_its_section():

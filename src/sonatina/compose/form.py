@@ -80,10 +80,11 @@ class FormPlan:
 class Variation:
     """How a repeated section differs from its first occurrence.
 
-    `strength`: the copier's bonus in nats in the section's bars; `opening`: the bonus in its
-    first bar (None: `strength` there too); `carry_bars`: once a bar's pitches or onsets leave the
-    copy, the rest of its phrase of this many bars (counted from the section's start, at most to
-    its end) is new music (0: the copy picks up again at once). With both, a phrase comes back
+    `strength`: the copier's bonus in nats in the section's bars; `carry_bars`: once a bar's
+    pitches or onsets leave the copy, the rest of its phrase of this many bars (counted from the
+    section's start, at most to its end) is new music (0: the copy picks up again at once);
+    `opening`: the bonus in each phrase's first bar (None: `strength` there too; without carry the
+    section is one phrase). With both, a phrase comes back
     whole or takes another turn from where it leaves its first occurrence, as people repeat a
     phrase whole, instead of single notes varied all over it (which break 4-bar windows more
     than 2-bar ones; bench/RESULTS.md "Repeats shaped like people's"). `register`: nats a pitch of
@@ -95,7 +96,8 @@ class Variation:
     register: float = 0.0
 
     def strength_at(self, plan: FormPlan, bar: int) -> float:
-        return self.opening if self.opening is not None and bar % plan.section_bars == 0 else self.strength
+        phrase = min(self.carry_bars or plan.section_bars, plan.section_bars)
+        return self.opening if self.opening is not None and bar % plan.section_bars % phrase == 0 else self.strength
 
 
 def lookback_sources(bar: int) -> list[int]:
@@ -281,8 +283,8 @@ def structure_defaults(genre: str, form: str | None, repetition: float | None) -
 # Folk and chorales vary a repeated section as people do (RESULTS "Repeats shaped like people's",
 # 48 validation pieces): once it leaves its first occurrence, the rest of its phrase (folk's 4
 # bars, a chorale's 8-bar section) is new music, with more nats elsewhere so the phrases that come
-# back come back whole; folk's opening bar keeps 5.5, so a section comes back or turns away from
-# its start; the new passage keeps to the register of the bars it replaces (2 and 1 nats per
+# back come back whole; the first bar of folk's phrases keeps 5.5, so a phrase comes back or turns
+# away from its start; the new passage keeps to the register of the bars it replaces (2 and 1 nats per
 # semitone beyond). Folk 0.31 / 0.12 -> 0.26 / 0.15 (people 0.25 / 0.16), chorales 0.16 / 0.05 ->
 # 0.09 / 0.04 (people 0.11 / 0.05).
 GENRE_DEFAULTS: dict[str, dict] = {
