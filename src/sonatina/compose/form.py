@@ -84,12 +84,12 @@ class Variation:
     pitches or onsets leave the copy, the rest of its phrase of this many bars (counted from the
     section's start, at most to its end) is new music (0: the copy picks up again at once);
     `opening`: the bonus in each phrase's first bar (None: `strength` there too; without carry the
-    section is one phrase). With both, a phrase comes back
-    whole or takes another turn from where it leaves its first occurrence, as people repeat a
-    phrase whole, instead of single notes varied all over it (which break 4-bar windows more
-    than 2-bar ones; bench/RESULTS.md "Repeats shaped like people's"). `register`: nats a pitch of
-    the new passage loses per semitone beyond the lowest and highest pitch of the bars it replaces
-    (a free passage otherwise wanders: folk's range 18.6 -> 20.5 semitones, people's 17)."""
+    section is one phrase); `register`: nats a pitch of the new passage loses per semitone beyond
+    the lowest and highest pitch of the bars it replaces (a free passage otherwise wanders: folk's
+    range 18.6 -> 20.5 semitones, people's 17). So a phrase comes back whole or takes another turn
+    from where it leaves its first occurrence, as people repeat a phrase whole, instead of single
+    notes varied all over it (which break 4-bar windows more than 2-bar ones; bench/RESULTS.md
+    "Repeats shaped like people's")."""
     strength: float
     opening: float | None = None
     carry_bars: int = 0
