@@ -3,9 +3,10 @@
     .venv/bin/python bench/quality.py --model default [--pieces 6 --seconds 60 --genres folk,pop]
         [--config none --config default --config form=AABA --config repetition=3] [--split test]
 
-The human music is the model's own held-out split: the sources its card names are read through
-sonatina's dataset code, so every piece keeps the split (split_of) it had when the model was
-trained; `--split test` (the default) reports, `--split validation` is for choosing settings.
+The human music is the model's own held-out split (with --human-from MODEL, that model's: a
+specialist trained on more music is then scored on its base's pieces): the sources its card
+names are read through sonatina's dataset code, so every piece keeps the split (split_of) it had
+when the model was trained; `--split test` (the default) reports, `--split validation` is for choosing settings.
 Human pieces are the tokenized pieces decoded back to notes in their own key and tempo (what
 the model could at best write) and cut to --seconds like the generated ones.
 
@@ -108,9 +109,10 @@ def parse_config(text: str) -> dict:
     return out
 
 
-def held_out(model, split: str, limit: int) -> tuple[dict, dict]:
-    """{genre: [held-out pieces]} and {genre: [training pieces]} from the model card's sources."""
-    refs = collect_sources(list(model.card["data"]["sources"]))
+def held_out(model, split: str, limit: int, sources: list[str] | None = None) -> tuple[dict, dict]:
+    """{genre: [held-out pieces]} and {genre: [training pieces]} from the model card's sources
+    (or `sources`)."""
+    refs = collect_sources(list(sources or model.card["data"]["sources"]))
     dataset = build_dataset(refs, model.card.get("tokenizer", DEFAULT_SETTINGS), progress=False)
     held, train = {}, {}
     for piece in dataset.pieces:
@@ -199,6 +201,8 @@ def main() -> None:
                         help="Training pieces per genre searched for copies (a fixed sample).")
     parser.add_argument("--no-bits", action="store_true", help="Skip held-out bits per note (needs torch).")
     parser.add_argument("--baseline", help="Also give this model's bits/note on the same held-out pieces.")
+    parser.add_argument("--human-from", help="Read the human music from this model's card instead (to score a "
+                                             "specialist trained on more data against its base's held-out pieces).")
     parser.add_argument("--json", type=Path, help="Also write every number here.")
     parser.add_argument("--features", action="store_true",
                         help="Also print each feature's overlap area (where the mean overlap is lost).")
@@ -211,7 +215,8 @@ def main() -> None:
     configs = args.config or ["none", "default"]
     classifier = genre_classifier()
     started = time.perf_counter()
-    held, train = held_out(model, args.split, args.training_pieces)
+    sources = api.load_model(args.human_from).card["data"]["sources"] if args.human_from else None
+    held, train = held_out(model, args.split, args.training_pieces, sources)
     print(f"held-out music read in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     first_seed = 1 if args.split == "test" else 101
     results = {}
