@@ -97,3 +97,13 @@ def test_loading_it_leaves_the_processs_arithmetic_alone(steppers):
     tiny = np.array([1e-308])
     assert (tiny / 1e10)[0] > 0  # a subnormal, not flushed to 0
     assert np.float32(1e-38) / np.float32(1e3) > 0
+
+
+def test_ids_outside_the_networks_tables_are_refused_not_read(steppers):
+    _, native = steppers
+    state = native.initial_state(1)
+    for tokens, genre in (([native.vocab], [0]), ([-1], [0]), ([5], [99])):
+        with pytest.raises(IndexError):
+            native.step(np.array(tokens), np.array(genre), np.array([0]), state)
+    with pytest.raises(IndexError):
+        native.prime(np.array([[1, 2, native.vocab + 3]]), np.array([0]), np.array([0]))

@@ -157,12 +157,13 @@ class NativeStepper:
         net.recurrent, net.bias = self._recurrent, self._bias
         net.head, net.head_bias = ffi.from_buffer("uint16_t[]", keep[3]), ffi.from_buffer("float[]", keep[4])
         self._size = layers * 2 * H
+        self._genres, self._modes = len(stepper.genre_embed), len(stepper.mode_embed)
 
     def initial_state(self, batch: int) -> State:
         return self._state(np.zeros((batch, self._size), np.float32))
 
     def _state(self, buffer: np.ndarray) -> "_Packed":
-        H, view = self.hidden, buffer.reshape(len(buffer), -1, 2, self.hidden)
+        view = buffer.reshape(len(buffer), -1, 2, self.hidden)
         state = _Packed((view[:, l, 0], view[:, l, 1]) for l in range(view.shape[1]))
         state.buffer = buffer
         return state
@@ -181,6 +182,9 @@ class NativeStepper:
         after = np.empty_like(before)
         logits = np.empty((rows, self.vocab), np.float32)
         tokens, genre, mode = (np.ascontiguousarray(a, dtype=np.int64) for a in (tokens, _rows(genre, rows), _rows(mode, rows)))
+        for ids, bound in ((tokens, self.vocab), (genre, self._genres), (mode, self._modes)):
+            if ids.size and not 0 <= ids.min() <= ids.max() < bound:
+                raise IndexError(f"an id out of 0-{bound - 1}")  # C would read past its tables
         f = self.ffi.from_buffer
         self.lib.lstm_run(self._net, rows, steps, f("int64_t[]", tokens), f("int64_t[]", genre), f("int64_t[]", mode),
                           f("float[]", before), f("float[]", after), f("float[]", logits))
@@ -191,6 +195,8 @@ class NativeStepper:
         if len(tokens) > 1:
             return self._run(np.asarray(tokens).reshape(-1, 1), genre, mode, state)
         # one row, as converting steps: the ids by value, no arrays to make
+        if not (0 <= tokens[0] < self.vocab and 0 <= genre[0] < self._genres and 0 <= mode[0] < self._modes):
+            raise IndexError("a token, genre or mode id out of the network's tables")  # C would read past them
         before = self._buffer(state)
         after, logits, f = np.empty_like(before), np.empty((1, self.vocab), np.float32), self.ffi.from_buffer
         self.lib.lstm_step_one(self._net, int(tokens[0]), int(genre[0]), int(mode[0]), f("float[]", before),
