@@ -11,7 +11,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from sonatina.compose.form import form_processors
-from sonatina.compose.sample import Grammar, SamplingConfig, ScaleBias, draw, sample_tokens, token_pitches
+from sonatina.compose.sample import Grammar, SamplingConfig, ScaleBias, draw, sample_tokens
 from sonatina.model.registry import load_model
 from sonatina.model.stepper import lstm_cell, one_blas_thread
 
@@ -149,7 +149,7 @@ def test_sample_tokens_draws_what_the_plain_loop_draws():
         for sampler in ("fast", "plain"):
             processors, _ = form_processors(model.vocab, len(seeds), 48.0, form, lookback, genre)
             if strength:
-                processors.append(ScaleBias(token_pitches(model.tokenizer), ["major"] * len(seeds), strength))
+                processors.append(ScaleBias(model.vocab.pitch_of, ["major"] * len(seeds), strength))
             modes = [0] * len(seeds)
             if sampler == "fast":
                 runs.append([list(s) for s in sample_tokens(model.stepper, model.vocab, 0, modes, 48.0, sampling,

@@ -75,14 +75,13 @@ def test_the_piece_wide_bonus_tables_hold_each_positions_plain_bonuses():
     """_pitch_bonuses against the bonuses built token by token for one position at a time."""
     from sonatina.compose.convert import (ARRANGEMENTS, BASS_CEILING, CHORD_BONUS, ROOT_BONUS, _pitch_bonuses,
                                           source_frame)
-    from sonatina.compose.sample import token_pitches
     from sonatina.music.melody import extract_melody
     from test_convert import song
 
     model = load_model()
     score = song(480)
     frame = source_frame(model.tokenizer, score, extract_melody(score, None)[0], 5)
-    pitch_of = token_pitches(model.tokenizer)
+    pitch_of = model.vocab.pitch_of
     ids = np.flatnonzero(model.vocab.kind == "Pitch")
     for voice in (v for a in ARRANGEMENTS.values() for v in a.voices):
         chord, root, has_root = _pitch_bonuses(frame, voice, pitch_of[ids])

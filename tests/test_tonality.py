@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from sonatina import api
 from sonatina.cli import main
-from sonatina.compose.sample import SCALE_PITCH_CLASSES, ScaleBias, default_scale_strength, token_pitches
+from sonatina.compose.sample import SCALE_PITCH_CLASSES, ScaleBias, default_scale_strength
 from sonatina.request import GenerationRequest, SettingError
 
 
@@ -43,9 +43,9 @@ def test_the_genre_default_applies_when_no_strength_is_asked(tiny_run):
     assert default_scale_strength("a-users-own-genre") == 0.0
 
 
-def test_token_pitches_follow_the_tokenizer(tiny_run):
+def test_vocabulary_pitches_follow_the_tokenizer(tiny_run):
     model = api.load_model(str(tiny_run))
-    pitch_of = token_pitches(model.tokenizer)
+    pitch_of = model.vocab.pitch_of
     assert pitch_of[model.vocab.pitch_ids].min() == 21 and (pitch_of[model.vocab.kind != "Pitch"] == -1).all()
 
 

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 from symusic import Note, Score, Tempo, TimeSignature, Track
 
-from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, token_pitches, Grammar, SamplingConfig, _softmax, apply_temperature,
+from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, draw, finish_ending)
 from sonatina.data.dataset import mode_index
 from sonatina.data.tokens import BEATS_PER_BAR, decode, encode
@@ -581,7 +581,7 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
     tempos = [Tempo(0, qpm=float(tempo))] if tempo else \
         [t.copy() for t in score.tempos if t.time < end_of(score)] or [Tempo(0, qpm=120.0)]
     tempo = float(tempos[0].qpm)
-    pitch_of = token_pitches(model.tokenizer)
+    pitch_of = model.vocab.pitch_of
     bars = frame.end // (BEATS_PER_BAR * model.vocab.positions_per_beat)
     end_tick = end_of(score)  # the converted piece ends where the source does
     per_tick = model.vocab.positions_per_beat / TPQ

@@ -250,16 +250,6 @@ def finish_ending(score, end_tick: int) -> None:
 SCALE_PITCH_CLASSES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}
 
 
-def token_pitches(tokenizer) -> np.ndarray:
-    """MIDI pitch of each Pitch token id, -1 for every other token."""
-    values = np.full(len(tokenizer.vocab), -1, dtype=np.int64)
-    for token, i in tokenizer.vocab.items():
-        kind, _, value = token.partition("_")
-        if kind == "Pitch":
-            values[i] = int(value)
-    return values
-
-
 # Default strength per genre, chosen on validation-split music (bench/tonality.py, bench/RESULTS.md
 # "Tonality"): the weakest that brings pitch classes per 30 s and scale consistency within 10 % of
 # people's. Pop at 0 used 9.7 pitch classes against people's 7.9 and at 1 uses 7.9; jazz solos are
