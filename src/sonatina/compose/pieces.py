@@ -22,9 +22,10 @@ from sonatina.music.instruments import instrument_name, resolve_instrument
 from sonatina.music.keys import key_fifths, key_name, parse_key, shift_to
 from sonatina.model.registry import LoadedModel
 from sonatina.compose.form import form_processors, structure_defaults
-from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, ScaleBias, default_pitch_span,
-                                     default_rest_bias, default_scale_strength, finish_ending, sample_tokens)
-from sonatina.compose.register import RegisterWindow, RestBias, draw_spans
+from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, default_pitch_span, default_scale_strength,
+                                     finish_ending, sample_tokens)
+from sonatina.compose.register import draw_spans
+from sonatina.compose.genre_bias import genre_processors
 from sonatina.compose.character import OneNoteAtATime, end_at_next_onset, primer_character
 from sonatina.data.tokens import decode, encode, prepare_score
 
@@ -90,13 +91,8 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     form, repetition = structure_defaults(genre, asked["form"], asked["repetition"])
     processors, plan = form_processors(model.vocab, len(seeds), target_beats, form, repetition, genre)
     strength = default_scale_strength(genre) if asked["scale_strength"] is None else asked["scale_strength"]
-    if strength > 0:
-        processors = [*processors, ScaleBias(model.vocab.pitch_of, [m for _, m in keys], strength)]
     spans = piece_spans(genre, asked["pitch_range"], seeds)
-    if spans is not None:
-        processors = [*processors, RegisterWindow(model.vocab.pitch_of, spans)]
-    if default_rest_bias(genre) > 0:
-        processors = [*processors, RestBias(model.vocab, len(seeds), default_rest_bias(genre))]
+    processors = [*processors, *genre_processors(model.vocab, genre, [m for _, m in keys], strength, spans)]
     monophonic = character is not None and character.monophonic
     if monophonic:  # a solo line goes on as a solo line: one note at a time
         processors, inferred["texture"] = [*processors, OneNoteAtATime(model.vocab, len(seeds))], "monophonic"
