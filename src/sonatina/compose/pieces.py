@@ -27,6 +27,7 @@ from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, SamplingConfig, defaul
 from sonatina.compose.register import draw_spans
 from sonatina.compose.genre_bias import genre_processors
 from sonatina.compose.character import OneNoteAtATime, end_at_next_onset, primer_character
+from sonatina.compose.legato import hold_voices, held_voices
 from sonatina.data.tokens import decode, encode, prepare_score
 
 TICKS_PER_QUARTER = 480
@@ -105,6 +106,8 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
         _transpose(score, from_c(tonic, primer_info))
         if monophonic:
             end_at_next_onset(score)
+        else:
+            hold_voices(score, held_voices(genre))
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
         score.key_signatures = [KeySignature(0, key_fifths(tonic, mode, key), 1 if mode == "minor" else 0)]
