@@ -62,9 +62,11 @@ from sonatina.music.keys import estimate_key, shift_to  # noqa: E402
 BARS, FIRST, LAST = 16, 7, 10  # pieces cropped to 16 bars; bars 7-10 written anew; 11-14 judge
 
 
-def held_out(data: Path, per_genre: int) -> list[tuple[str, Score, str]]:
+def held_out(data: Path, per_genre: int, genres=tuple(SOURCES)) -> list[tuple[str, Score, str]]:
     pieces = []
     for genre, sources in SOURCES.items():
+        if genre not in genres:
+            continue
         refs = collect_sources([s if s.startswith("music21:") else str(data / s) for s in sources], genre=genre)
         found = 0
         for ref in refs:

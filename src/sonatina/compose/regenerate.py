@@ -11,6 +11,9 @@ the kept music that follows (the next LOOKAHEAD_BARS bars, teacher-forced from t
 candidate's final state): the candidate under which that continuation scores best is kept.
 So the passage continues what comes before (it is sampled from it) and leads into what
 comes after (it is chosen by it). bench/edit.py measures this against plain continuation.
+The candidates are sampled under the genre's defaults of a fresh piece (compose.genre_bias:
+scale bias in the piece's own mode, register window, rest bias; see edit_processors), so a
+regenerated pop passage keeps to the key and an extended jazz solo to the piece's register.
 
 Only notes of the chosen tracks that start inside the passage are replaced; every other note
 is left exactly as it was (same ticks, pitch, velocity, track). New notes go to the chosen
@@ -26,8 +29,10 @@ from symusic import Note, Score
 from threadpoolctl import threadpool_limits
 
 from sonatina.compose.convert import kept_tokens
+from sonatina.compose.genre_bias import genre_processors
+from sonatina.compose.register import RegisterWindow
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
-                                     apply_top_k, apply_top_p)
+                                     apply_top_k, apply_top_p, default_pitch_span, default_scale_strength)
 from sonatina.data.dataset import mode_index
 from sonatina.data.tokens import BEATS_PER_BAR, decode
 from sonatina.errors import BadInputError
@@ -233,19 +238,26 @@ class _Candidates:
 
 def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced: dict[int, list[int]],
                     genre: int, mode: int, sampling: SamplingConfig, seed: int, candidates: int,
-                    stop_before: float = 0.0) -> _Candidates:
-    """K candidates for positions [start, end) after `prefix`, forced notes written at their positions."""
+                    stop_before: float = 0.0, processors: list = ()) -> _Candidates:
+    """K candidates for positions [start, end) after `prefix`, forced notes written at their positions.
+    `processors` (the genre's biases, built for K rows) bend each draw and are told every token."""
     vocab, stepper, K = grid.vocab, fast_stepper(grid.model.stepper), candidates
     rngs = [np.random.default_rng([seed, k]) for k in range(K)]
     grammar = Grammar(vocab, K)
+
+    def advance(row: int, token: int) -> None:
+        grammar.advance(row, token)
+        for processor in processors:
+            processor.advance(row, token)
+
     for token in prefix:
         for row in range(K):
-            grammar.advance(row, token)
+            advance(row, token)
     start_bar, start_q = divmod(start, grid.per_bar)
     bridge = [vocab.bar] * max(0, start_bar - int(grammar.bar[0]))  # time moves to the passage's bar
     for token in bridge:
         for row in range(K):
-            grammar.advance(row, token)
+            advance(row, token)
     genres, modes = np.full(K, genre), np.full(K, mode)
     last, state = stepper.prime(np.array([[vocab.bos] + prefix + bridge]), genres[:1], modes[:1])  # read once
     last, state = np.repeat(last, K, axis=0), [(np.repeat(h, K, axis=0), np.repeat(c, K, axis=0)) for h, c in state]
@@ -263,6 +275,9 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
     saved_state = [(h.copy(), c.copy()) for h, c in state]
     for _ in range((end - start) * 40 + 64 * K):  # far above any real density; guards an endless loop
         mask = grammar.mask()
+        biased = last
+        for processor in processors:  # the raw logits stay in `last`: the judging reads the model's own
+            biased = processor(biased)
         nxt = np.full(K, vocab.pad, dtype=np.int64)
         for row in np.flatnonzero(~done):
             bar, pos = int(grammar.bar[row]), int(grammar.pos[row])
@@ -292,7 +307,7 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
                     allowed = time_ok & ~(is_position & (vocab.position_of <= pos))
                     if bar == start_bar:
                         allowed &= ~(is_position & (vocab.position_of < start_q))
-                logits = last[row]
+                logits = biased[row]
                 barred = mask[row] & is_time & ~time_ok  # time steps past the next kept notes
                 if barred.any():  # they must be reached first: that step takes the barred steps' odds
                     limit = pending[next_forced[row]]
@@ -318,7 +333,7 @@ def _sample_passage(grid: _Grid, prefix: list[int], start: int, end: int, forced
                 elif kinds[token] == "Bar" and next_forced[row] < len(pending) \
                         and pending[next_forced[row]] == (bar + 1) * grid.per_bar:
                     pass  # arriving at the bar line: the Position_0 to come writes them
-            grammar.advance(row, token)
+            advance(row, token)
             out[row].append(token)
             nxt[row] = token
         if done.all():
@@ -373,10 +388,12 @@ class EditResult:
 def regenerate_passage(model, score: Score, passage: Passage, *, tracks: list[int] | None = None,
                        genre: int = 0, sampling: SamplingConfig | None = None, seed: int = 0,
                        candidates: int = DEFAULT_CANDIDATES, lookahead: bool = True,
-                       stop_before: float = 0.0) -> EditResult:
+                       stop_before: float = 0.0, scale_strength: float | None = None,
+                       pitch_range: int | None = None) -> EditResult:
     """The piece with the chosen tracks' notes starting in `passage` written anew (see the module
     docstring). `lookahead=False` keeps the first candidate: plain continuation (the benchmark's
-    baseline). The input score is not changed."""
+    baseline). `scale_strength` and `pitch_range` (None: the genre's, see edit_processors) are
+    compose()'s settings of the same names. The input score is not changed."""
     sampling = sampling or SamplingConfig()
     check_has_notes(score)
     tracks = list(range(len(score.tracks))) if tracks is None else tracks
@@ -393,11 +410,15 @@ def regenerate_passage(model, score: Score, passage: Passage, *, tracks: list[in
     forced = {p: ids for p, ids in _groups(grid, inside_kept, shift).items() if start <= p < end}
     follow = {p: ids for p, ids in _groups(grid, after, shift).items() if p >= end}
     horizon = end + LOOKAHEAD_BARS * grid.per_bar
+    rows = candidates if lookahead else 1
+    kept_pitches = [n.pitch + shift for n in before + inside_kept + after]
+    processors, biases = edit_processors(model, model.genres[genre], mode, rows, kept_pitches, scale_strength,
+                                         pitch_range)
     # One BLAS thread: the candidates make each step a small matrix product, and OpenBLAS's
     # threads spinning for it on two busy cores cost 10x (measured 12 s against 1.2 s wall).
     with threadpool_limits(1):
         made = _sample_passage(grid, prefix, start, end, forced, genre, mode_index(mode), sampling, seed,
-                               candidates if lookahead else 1, stop_before)
+                               rows, stop_before, processors)
         scores = np.zeros(len(made.tokens))
         if lookahead and follow:
             sequences = [grid.serialize(follow, int(made.bars[k]), int(made.positions[k]), until=horizon)[0]
@@ -408,8 +429,34 @@ def regenerate_passage(model, score: Score, passage: Passage, *, tracks: list[in
     out = _replace(score, passage, tracks, new)
     info = {"start_tick": passage.start, "end_tick": passage.end, "tracks": tracks, "candidates": len(made.tokens),
             "chosen": best, "continuation_logprob": [round(float(s), 3) for s in scores], "new_notes": len(new),
-            "key_tonic": tonic, "mode": mode}
+            "key_tonic": tonic, "mode": mode, **biases}
     return EditResult(out, passage, info)
+
+
+def edit_processors(model, genre: str, mode: str, rows: int, kept_pitches: list[int],
+                    scale_strength: float | None = None, pitch_range: int | None = None) -> tuple[list, dict]:
+    """The genre's processors for an edit's `rows` candidates, as compose() samples a fresh piece
+    (compose.genre_bias), and the settings they were built with (for the edit's info).
+
+    The key is the piece's own: the piece is read moved to C, so ScaleBias takes its mode. The
+    register window, where the genre has one (or `pitch_range` asks for one), starts from the kept
+    notes' range (`kept_pitches`, in the C frame: those before, inside and after the passage), so
+    new notes are free within the register the piece keeps and cost REGISTER_STRENGTH nats per
+    semitone past it. Its span is the `pitch_range` asked, else the genre's narrowest typical span:
+    the piece's own range wins wherever it is wider (RegisterWindow never narrows what is written),
+    so the genre's floor only matters for a piece too short to show a register of its own. Drawing
+    a span per seed (as a fresh piece does) would let a passage widen a piece already wider than
+    the genre's floor by up to the genre's whole spread, out of the register the rest of it keeps."""
+    strength = default_scale_strength(genre) if scale_strength is None else scale_strength
+    typical = default_pitch_span(genre)
+    span = pitch_range if pitch_range is not None else (None if typical is None else typical[0])
+    processors = genre_processors(model.vocab, genre, [mode] * rows, strength, None if span is None else [span] * rows)
+    for processor in processors:
+        if isinstance(processor, RegisterWindow) and kept_pitches:  # the kept notes after the passage count too
+            processor.low[:], processor.high[:] = min(kept_pitches), max(kept_pitches)
+    kept_range = max(kept_pitches) - min(kept_pitches) if kept_pitches else 0
+    return processors, {"scale_strength": strength,
+                        "pitch_range": None if span is None else max(span, kept_range)}
 
 
 def _new_notes(grid: _Grid, made: _Candidates, row: int, start: int, shift: int, passage: Passage) -> list[Note]:
@@ -453,7 +500,8 @@ def _replace(score: Score, passage: Passage, tracks: list[int], new: list[Note])
 
 def extend_piece(model, score: Score, beats: int, at: str = "end", *, tracks: list[int] | None = None,
                  genre: int = 0, sampling: SamplingConfig | None = None, seed: int = 0,
-                 candidates: int = DEFAULT_CANDIDATES) -> EditResult:
+                 candidates: int = DEFAULT_CANDIDATES, scale_strength: float | None = None,
+                 pitch_range: int | None = None) -> EditResult:
     """`beats` more beats of music at the end (sampled on from the piece) or at the start (whole
     bars, so downbeats stay downbeats; chosen among candidates by how well they lead into the piece,
     whose notes, tempo and signature changes all move later by the added time)."""
@@ -463,7 +511,8 @@ def extend_piece(model, score: Score, beats: int, at: str = "end", *, tracks: li
         start = -(-pitched_end(score) // tpq) * tpq  # from the next beat
         passage = Passage(start, start + beats * tpq)
         result = regenerate_passage(model, score, passage, tracks=tracks, genre=genre, sampling=sampling, seed=seed,
-                                    candidates=1, lookahead=False, stop_before=MIN_LAST_NOTE_BEATS)
+                                    candidates=1, lookahead=False, stop_before=MIN_LAST_NOTE_BEATS,
+                                    scale_strength=scale_strength, pitch_range=pitch_range)
         _hold_last_notes(result.score, passage)
         return result
     if at != "start":
@@ -476,7 +525,7 @@ def extend_piece(model, score: Score, beats: int, at: str = "end", *, tracks: li
             if e.time == added and not any(o.time < added for o in events):
                 e.time = 0
     return regenerate_passage(model, moved, Passage(0, added), tracks=tracks, genre=genre, sampling=sampling,
-                              seed=seed, candidates=candidates)
+                              seed=seed, candidates=candidates, scale_strength=scale_strength, pitch_range=pitch_range)
 
 
 def _hold_last_notes(score: Score, passage: Passage) -> None:
