@@ -93,7 +93,8 @@ def parse_config(text: str) -> dict:
             out["pitch_range"] = int(value)
         elif name == "span":  # the genre's typical spans, LOW-HIGH (compose/sample.py PITCH_SPAN_BY_GENRE)
             out["span"] = tuple(int(v) for v in value.split("-"))
-        elif name in ("register", "rest"):  # RegisterWindow's nats per semitone; RestBias's nats per beat
+        elif name in ("register", "rest", "habit"):  # RegisterWindow's nats per semitone; RestBias's nats per
+            # beat; PitchClassHabit's nats
             out[name] = float(value)
         elif name in ("temperature", "top_p"):
             out[name] = float(value)
@@ -104,7 +105,7 @@ def parse_config(text: str) -> dict:
                 out["lookback_bars"] = tuple(int(b) for b in bars)
         else:
             raise SystemExit(f"Unknown config part '{part}'; use none, default, form=LETTERS[:STRENGTH], "
-                             "repetition=N, scale=N, range=N, span=LOW-HIGH, register=N, rest=N, temperature=N, "
+                             "repetition=N, scale=N, range=N, span=LOW-HIGH, register=N, rest=N, habit=N, temperature=N, "
                              "top_p=N.")
     return out
 
@@ -243,6 +244,7 @@ def main() -> None:
             form.form_strength = (lambda g: strength) if strength is not None else shipped_form_strength
             form.LOOKBACK_BARS = options.pop("lookback_bars", LOOKBACK_BARS)
             shaping = {"span": (sample.PITCH_SPAN_BY_GENRE, genre), "rest": (sample.REST_BIAS_BY_GENRE, genre),
+                       "habit": (sample.PITCH_HABIT_BY_GENRE, genre),
                        "register": (vars(register), "REGISTER_STRENGTH")}  # not request settings: set for tuning
             kept = {k: dict(table) for k, (table, _) in shaping.items()}
             for name, (table, entry) in shaping.items():

@@ -9,7 +9,8 @@ piece draws its span per seed; an edit takes it from the piece), and the list is
 from __future__ import annotations
 
 from sonatina.compose.register import RegisterWindow, RestBias
-from sonatina.compose.sample import ScaleBias, default_rest_bias
+from sonatina.compose.habits import PitchClassHabit
+from sonatina.compose.sample import ScaleBias, default_pitch_habit, default_rest_bias
 from sonatina.data.tokens import Vocabulary
 
 
@@ -26,4 +27,7 @@ def genre_processors(vocab: Vocabulary, genre: str, modes: list[str], strength: 
     rest = default_rest_bias(genre)
     if rest > 0:
         processors.append(RestBias(vocab, len(modes), rest))
+    habit = default_pitch_habit(genre)
+    if habit > 0:
+        processors.append(PitchClassHabit(vocab.pitch_of, len(modes), habit))
     return processors
