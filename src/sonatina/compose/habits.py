@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 # The notes a passage's habits are read from: about four seconds of a solo. Chosen on validation
-# solos with 16, 32 and 64 (bench/RESULTS.md "Jazz keeps to its pitch habits").
+# solos with 16, 32 and 64 (bench/RESULTS.md "Chorales held, jazz's pitch habits").
 HABIT_MEMORY = 16
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from symusic import Score
 
-# Pitches that must sound at every moment, per genre (bench/RESULTS.md "Chorales held without
-# a gap"). A genre not named here keeps the lengths the model wrote.
+# Pitches that must sound at every moment, per genre (bench/RESULTS.md "Chorales held, jazz's
+# pitch habits"). A genre not named here keeps the lengths the model wrote.
 HELD_VOICES_BY_GENRE: dict[str, int] = {"chorale": 2}
 
 
