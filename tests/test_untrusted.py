@@ -180,3 +180,23 @@ def test_a_child_killed_by_a_signal_becomes_a_sentence(tmp_path):
     with pytest.raises(BadInputError, match=r"^'symusic-crash-min.mid' could not be read: the file is damaged\.$"):
         load_score(CRASH_MIN, limits=unlimited)
     assert untrusted.STATS["died"] == died + 1
+
+
+def test_a_midi_file_cut_short_is_refused_not_read_as_a_fragment(tmp_path):
+    whole = bytes(make_score(bars=32).dumps_midi())
+    # cut inside the last track, as a download stopped early: symusic reads most such cuts without
+    # complaint (the piece silently loses its end), so each must be refused with a sentence
+    for cut_at in range(len(whole) - 120, len(whole) - 2, 3):
+        cut = tmp_path / "cut.mid"
+        cut.write_bytes(whole[:cut_at])
+        with pytest.raises(BadInputError, match=r"^'cut.mid' could not be read: the file is damaged"):
+            load_score(cut)
+    with pytest.raises(BadInputError, match=r"\(it is cut short, so part of the music is missing\)\.$"):
+        untrusted.check_midi_whole(whole[:-3], "cut.mid")
+    result = CliRunner().invoke(main, ["generate", "--seconds", "60", "--primer", str(cut),
+                                       "--out", str(tmp_path / "x.mid")])
+    assert result.exit_code == 2 and "could not be read" in result.output and not (tmp_path / "x.mid").exists()
+    untrusted.check_midi_whole(whole, "whole.mid")
+    # RIFF-wrapped: the chunks after its MIDI data are not MIDI chunks
+    untrusted.check_midi_whole(b"RIFF" + struct.pack("<I", len(whole) + 24) + b"RMIDdata" + struct.pack("<I", len(whole))
+                               + whole + b"LIST" + struct.pack("<I", 4) + b"INFO", "wrapped.rmi")

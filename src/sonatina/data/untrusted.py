@@ -316,6 +316,8 @@ def _score_bytes(path: Path, name: str, limits: Limits) -> bytes:
         raise BadInputError(f"'{name}' could not be read: its header gives no ticks per beat, so its timing is broken.")
     if score.note_num() == 0:
         raise BadInputError(f"'{name}' contains no notes.")
+    if suffix not in SCORE_SUFFIXES:
+        check_midi_whole(midi, name)
     _check_sane(score, name)
     return bytes(score.dumps_midi())
 
@@ -353,6 +355,26 @@ def check_midi_header(data: bytes, name: str) -> None:
         raise BadInputError(f"'{name}' could not be read: its header gives 0 ticks per beat, so its timing is broken.")
     if division & 0x8000:
         raise BadInputError(f"'{name}' uses SMPTE time code instead of beats, which Sonatina does not read.")
+
+
+def check_midi_whole(data: bytes, name: str) -> None:
+    """Refuse a MIDI file cut short: a chunk that declares more bytes than the file still holds.
+
+    symusic reads such a file without complaint (a download stopped half way gave 34 notes and 29 s
+    of a 3-minute song), so the user would compose from a fragment without knowing. Checked after
+    symusic has parsed the file, inside the child, so a file that crashes the parser still does so
+    where it is harmless."""
+    if data[:4] == b"RIFF":  # RIFF-wrapped: only its "data" chunk holds the MIDI file (other chunks follow)
+        if data[12:16] != b"data":
+            return
+        data = data[20:20 + struct.unpack("<I", data[16:20])[0]]
+    position = 0
+    while position + 8 <= len(data):
+        length = struct.unpack(">I", data[position + 4:position + 8])[0]
+        if position + 8 + length > len(data):
+            raise BadInputError(f"'{name}' could not be read: the file is damaged (it is cut short, "
+                                "so part of the music is missing).")
+        position += 8 + length
 
 
 def _convert_first_work(path: Path, name: str, limits: Limits) -> bytes:
