@@ -53,6 +53,19 @@ def test_song_page_gives_the_player_its_urls(client, auth, make_song):
     assert 'id="delete-song"' in page and 'id="rename-form"' in page and 'id="make-again"' in page
 
 
+def test_the_player_shows_the_length_the_page_shows(app, client, auth, make_song):
+    # a conversion lasts what its source does (15.8 s): the header said 0:16, the player 0:15
+    auth.signup()
+    song_id = make_song()
+    with app.app_context():
+        db.session.get(Song, song_id).duration_s = 15.82
+        db.session.commit()
+    page = text(client.get(f"/songs/{song_id}"))
+    header = re.search(r'id="song-length">([^<]+)<', page).group(1).strip()
+    player = re.search(r'id="player-duration"[^>]*>([^<]+)<', page).group(1).strip()
+    assert header == player == "0:16"
+
+
 def test_midi_download_parses_and_lasts_what_was_asked(client, auth, make_song):
     auth.signup()
     song_id = make_song(seconds="10")
