@@ -45,3 +45,19 @@ def test_single_track_piano_falls_back_to_the_skyline():
     melody, track = extract_melody(score)
     assert track is None and [(n.time, n.pitch, n.duration) for n in melody] == [(0, 76, 480), (480, 79, 480)]
     assert [n.pitch for n in skyline(piano.notes, highest=False)] == [60, 55]
+
+
+def test_a_counter_line_over_held_chords_is_not_the_bass():
+    # POP909-like: a tune that rests, a bridge line struck between the piano's held chords; the
+    # bridge's notes were taken as "bass" (up to Bb5) wherever no chord began at the same moment
+    score = Score(TPQ)
+    tune, bridge, piano = Track(name="Melody"), Track(name="Bridge"), Track(name="Piano")
+    tune.notes.append(Note(0, TPQ, 79, 90))  # then silent
+    for bar in range(4):
+        piano.notes.extend(Note(bar * 4 * TPQ, 4 * TPQ - 10, p, 60) for p in (47, 54, 59))
+        bridge.notes.extend(Note(bar * 4 * TPQ + beat * TPQ, TPQ, 80 + beat, 70) for beat in (1, 2, 3))
+    score.tracks.extend([tune, bridge, piano])
+    melody, track = extract_melody(score)
+    assert track == 0
+    bass = extract_bass(score, melody, exclude_track=track)
+    assert [(n.time, n.pitch) for n in bass] == [(bar * 4 * TPQ, 47) for bar in range(4)]

@@ -76,8 +76,24 @@ def extract_melody(score: Score, track: int | None = None) -> tuple[list[Note], 
 
 
 def extract_bass(score: Score, melody: list[Note], exclude_track: int | None = None) -> list[Note]:
-    """The lowest note at each onset of the other pitched notes, below the melody sounding then."""
-    melody_at = {n.time: n.pitch for n in melody}
-    others = [n for i, t in enumerate(score.tracks) if not t.is_drum and i != exclude_track for n in t.notes
-              if n.pitch < melody_at.get(n.time, 128)]
-    return skyline(others, highest=False)
+    """The lowest note at each onset of the other pitched notes, where it is the lowest note sounding
+    then and below the melody sounding then. Why "sounding": a counter-melody's note struck over a
+    held chord is not the bass (POP909's bridge lines became a "bass" up to Bb5 under a silent tune)."""
+    by_onset: dict[int, list[Note]] = {}
+    for i, t in enumerate(score.tracks):
+        if not t.is_drum and i != exclude_track:
+            for n in t.notes:
+                by_onset.setdefault(n.time, []).append(n)
+    tune = sorted(melody, key=lambda n: n.time)
+    overlap = score.ticks_per_quarter // 8  # a legato note let go just after the next onset is not held
+    line, held, m = [], [], 0  # held: notes struck at earlier onsets, some still sounding
+    for time in sorted(by_onset):
+        note = min(by_onset[time], key=lambda n: n.pitch)
+        held = [h for h in held if h.time + h.duration > time + overlap]
+        while m + 1 < len(tune) and tune[m + 1].time <= time:
+            m += 1
+        sung = tune[m] if tune and tune[m].time <= time < tune[m].time + tune[m].duration else None
+        if all(h.pitch >= note.pitch for h in held) and (sung is None or note.pitch < sung.pitch):
+            line.append(note)
+        held += by_onset[time]
+    return skyline(line, highest=False)
