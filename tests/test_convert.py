@@ -9,6 +9,7 @@ from sonatina.compose.convert import ARRANGEMENTS, BASS_CEILING, convert_score
 from sonatina.errors import BadInputError, UnknownOptionError
 from sonatina.music.chords import estimate_chords
 from sonatina.model.registry import load_model
+from sonatina.music.instruments import resolve_instrument
 
 TPQ = 480
 BARS = 8
@@ -224,3 +225,20 @@ def test_a_jazz_bass_walks_on_the_beat_and_joins_its_notes(model):
         assert all(n.time % TPQ == 0 for n in bass), seed
         joined = sum(a.end >= b.time for a, b in zip(bass, bass[1:]))
         assert joined >= 0.75 * (len(bass) - 1), (seed, joined, len(bass))
+
+
+@pytest.mark.parametrize("genre", ["jazz", "folk", "pop", "rock"])
+def test_a_kept_bass_is_the_only_bass(model, genre):
+    # with --keep melody+bass the jazz walk and folk's bass were written over the kept line (two
+    # bass parts at once), and pop's and rock's low notes were split off as a second bass
+    source = song()
+    (out,), info = convert_score(model, None, source, genre, keep_bass=True, seeds=[2])
+    roots = [(bar * 4 * TPQ, min(n.pitch for n in source.tracks[1].notes if n.time == bar * 4 * TPQ))
+             for bar in range(BARS)]
+    basses = [t for t in out.tracks if t.name == "Bass"]
+    assert info["kept_bass_notes"] == BARS and len(basses) == 1
+    assert [(n.time, n.pitch) for n in basses[0].notes] == roots
+    assert basses[0].program == resolve_instrument(
+        {"jazz": "acoustic bass", "folk": "acoustic guitar (nylon)", "pop": "electric bass (finger)",
+         "rock": "electric bass (pick)"}[genre])
+    assert not any(t.name == "Kept" for t in out.tracks)  # strength 1 keeps no other original notes

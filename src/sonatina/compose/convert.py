@@ -21,7 +21,7 @@ and orchestrated as rock).
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -591,12 +591,15 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         return -1 if root < 0 else (root - frame.shift) % 12
 
     stepper = fast_stepper(model.stepper)
+    # a kept bass is the piece's bass: no voice writes another one under it (a jazz walk or folk's
+    # bass over the kept line doubled it), and the parts that split off their low notes keep them
+    voices = [v for v in frame_rules.voices if not (bass and v.name == "bass")]
     results = []
     for number, seed in enumerate(seeds):
         unchanged = _kept_accompaniment(score, track, melody, bass, strength, seed)
         kept = melody + bass + unchanged
         parts = []
-        for index, voice in enumerate(frame_rules.voices):
+        for index, voice in enumerate(voices):
             forced = kept_tokens(model.tokenizer, kept, TPQ, frame.shift)
             voice_writer = next((g for g in voice.writes_as if g in model.genres), writer)
             # one BLAS thread: a step is a one-row matrix product, and OpenBLAS's threads spinning
@@ -611,15 +614,17 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
                 new = _legato(new, frame, model.vocab.positions_per_beat)
             kept = kept + new  # the next voice hears this one
             if progress:
-                done = number * len(frame_rules.voices) + index + 1
-                progress(done / (len(seeds) * len(frame_rules.voices)))
-            parts += voice_parts(voice, new, frame_rules, TPQ, root_at)
+                done = number * len(voices) + index + 1
+                progress(done / (len(seeds) * len(voices)))
+            parts += voice_parts(replace(voice, bass=None) if bass else voice, new, frame_rules, TPQ, root_at)
         out = Score(TPQ)
         out.tempos = tempos
         out.time_signatures = [TimeSignature(0, 4, 4)]
         out.tracks.append(_part("Melody", frame_rules.melody if melody_instrument is None else melody_instrument, melody))
-        if bass or unchanged:
-            out.tracks.append(_part("Kept", "acoustic grand piano", bass + unchanged))
+        if bass:  # on the instrument the genre's own bass plays
+            out.tracks.append(_part("Bass", _bass_instrument(frame_rules), bass))
+        if unchanged:
+            out.tracks.append(_part("Kept", "acoustic grand piano", unchanged))
         out.tracks.extend(p for p in parts if len(p.notes))
         if drum_model is not None and frame_rules.drums in drum_model.styles:
             with one_blas_thread():
@@ -634,6 +639,16 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
             "melody_notes": len(melody), "kept_bass_notes": len(bass), "bars": bars, "tempo": round(tempo, 2),
             "drums": frame_rules.drums if drum_model is not None and frame_rules.drums in drum_model.styles else None}
     return results, info
+
+
+def _bass_instrument(frame: Arrangement) -> str:
+    """The instrument a genre's bass part plays: its bass voice's, else the one its low notes split off to."""
+    for voice in frame.voices:
+        if voice.name == "bass":
+            return voice.instrument
+        if voice.bass:
+            return voice.bass
+    return "acoustic grand piano"
 
 
 def _new_notes(tokenizer, ids: np.ndarray, kept: list[Note], shift: int) -> list[Note]:
