@@ -154,6 +154,20 @@ def test_another_users_song_is_404_and_untouched(app, client, auth, make_song):
     assert stored(app) == files
 
 
+def test_a_song_id_too_long_for_the_database_is_404_not_500(client, auth, make_song):
+    auth.signup()
+    song_id = make_song()
+    huge = 10**22  # past 64 bits: SQLite's driver raised OverflowError, a 500 on every song URL
+    for url in (f"/songs/{huge}", f"/songs/{huge}/download/midi", f"/songs/{huge}/score.musicxml",
+                f"/songs/{huge}/original.mid", f"/api/songs/{huge}", f"/api/songs/{huge}/versions",
+                f"/api/songs/{huge}/download/midi", f"/api/songs/{huge}/score/musicxml"):
+        assert client.get(url).status_code == 404, url
+    for url in (f"/songs/{huge}/rename", f"/songs/{huge}/delete", f"/studio/songs/{huge}/again",
+                f"/studio/songs/{huge}/vary", f"/songs/{huge}/regenerate", f"/songs/{huge}/extend"):
+        assert auth.post(url, {"title": "x", "bars_first": "1", "bars_last": "1", "seconds": "4"}).status_code == 404, url
+    assert client.get(f"/songs/{song_id}").status_code == 200
+
+
 def test_unknown_download_format_is_404(client, auth, make_song):
     auth.signup()
     song_id = make_song()

@@ -512,6 +512,8 @@ def convert_job(owner_id: int, params: dict, upload=None, song_id: int | None = 
 
 def owned_song(user_id: int, song_id: int) -> Song | None:
     """The song only if it belongs to this user: every song lookup goes through here."""
+    if not 0 < song_id < 2**63:  # ids are 64-bit: a longer one in a URL overflows the database driver (a 500)
+        return None
     return db.session.scalar(select(Song).where(Song.id == song_id, Song.owner_id == user_id))
 
 
