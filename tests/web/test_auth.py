@@ -168,3 +168,9 @@ def test_delete_account_removes_every_file(app, client, auth, make_song):
     with app.app_context():
         assert db.session.scalar(select(Song)) is None
     assert client.get("/dashboard").status_code == 302
+
+
+def test_revoking_a_token_id_too_long_for_the_database_is_404_not_500(client, auth):
+    auth.signup()
+    assert auth.post(f"/account/tokens/{10**22}/revoke").status_code == 404  # was OverflowError, a 500
+    assert auth.post("/account/tokens/1/revoke").status_code == 404

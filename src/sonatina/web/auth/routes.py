@@ -228,7 +228,8 @@ def create_token():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id))
+    row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id)) \
+        if token_id < 2**63 else None  # a longer id overflows the database driver (a 500)
     if row is None:
         abort(404)
     db.session.delete(row)
