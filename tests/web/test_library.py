@@ -109,6 +109,24 @@ def test_rename(app, client, auth, make_song):
     assert "<script>alert(1)</script>" not in response.get_data(as_text=True)  # escaped, never raw
 
 
+def test_downloads_are_named_after_any_title(client, auth, make_song):
+    # a title in another script made the score downloads a 500 (a raw UTF-8 header, which must be
+    # Latin-1); and "F# minor (1 of 2)" was written "F_ minor _1 of 2_"
+    from urllib.parse import unquote
+
+    auth.signup()
+    song_id = make_song()
+    for title, name in (("Folk sketch in F# minor (1 of 2)", "Folk sketch in F# minor (1 of 2)"),
+                        ("日本の歌 Café", "日本の歌 Café"), ('a/b\\c"d', "a_b_c_d")):
+        auth.post(f"/songs/{song_id}/rename", {"title": title})
+        for url, suffix in (("download/midi", ".mid"), ("score.musicxml", ".musicxml"), ("score.pdf", ".pdf")):
+            header = client.get(f"/songs/{song_id}/{url}").headers["Content-Disposition"]
+            header.encode("latin-1")  # what a WSGI server sends
+            named = re.search(r"filename\*=UTF-8''(\S+)", header)
+            got = unquote(named.group(1)) if named else re.search(r'filename="?([^";]+)', header).group(1)
+            assert got == name + suffix, (title, url, header)
+
+
 def test_delete_removes_the_song_and_its_files(app, client, auth, make_song, tiny_corpus):
     auth.signup()
     keep = make_song(seed="1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, request
 
 from sonatina.web import songs
+from sonatina.web.downloads import attachment, download_name
 
 SCORES = {"musicxml": ("application/vnd.recordare.musicxml+xml", ".musicxml"), "pdf": ("application/pdf", ".pdf"),
           "svg": ("image/svg+xml", ".svg")}
@@ -17,7 +18,6 @@ def send_score(song, fmt: str) -> Response:
     mimetype, suffix = SCORES[fmt]
     response = Response(songs.score_file(song, fmt), mimetype=mimetype)
     if fmt != "svg" and request.args.get("inline") != "1":
-        safe_title = "".join(c if c.isalnum() or c in " -_" else "_" for c in song.title).strip() or "song"
-        response.headers["Content-Disposition"] = f'attachment; filename="{safe_title}{suffix}"'
+        response.headers["Content-Disposition"] = attachment(download_name(song.title, suffix))
     response.headers["Cache-Control"] = "private, max-age=0"
     return response
