@@ -48,11 +48,20 @@ def compose(model: str | Path | LoadedModel = "default", **kwargs) -> list[Piece
     """Compose pieces; see sonatina.compose.pieces.compose for the keyword arguments. A primer
     not in 4/4 is named in each piece's settings["source_metre"] (the piece is written in 4/4)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    primer = kwargs.get("primer")
+    if isinstance(primer, (str, Path)) and Path(primer).suffix.lower() in READ_SUFFIXES:
+        # a recording is transcribed first, as convert, the edits and the studio's primer field do
+        kwargs["primer"], _ = _read_piece(primer)
     if loaded.design != "remi":  # a seed design (issue 12) composes with its own loop
         from sonatina.compose.designs import compose_design
 
-        return compose_design(loaded, **kwargs)
-    return _compose(loaded, **kwargs)
+        pieces = compose_design(loaded, **kwargs)
+    else:
+        pieces = _compose(loaded, **kwargs)
+    if kwargs.get("primer") is not primer:  # named as given, not as the transcription in memory
+        for piece in pieces:
+            piece.settings["primer"] = str(primer)
+    return pieces
 
 
 def train(sources: list[str], out: str | Path, *, preset: str = "small", genre: str | None = None,
