@@ -34,7 +34,10 @@ from sonatina.music.keys import estimate_key
 SPLIT_PITCH = 60  # middle C: the lowest note of a piano's treble staff
 MIN_STAFF_SHARE = 0.1  # a part is split only when each staff gets at least this share of its notes
 FORMATS = ("musicxml", "svg", "pdf")
-PAGE = {"pageWidth": 2100, "pageHeight": 2970, "scale": 40}  # A4 in Verovio's tenths of mm
+# A4 in Verovio's tenths of mm. The left margin leaves room for the part's name: Verovio measures it
+# in its own text font, and the serif fonts that browsers and cairo draw it in are wider, so at the
+# default margin (50) "Acoustic Grand Piano" ran off the page's left edge.
+PAGE = {"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "pageMarginLeft": 150}
 # Track names that name no part: the one every generated track carries (data/tokens.py and
 # data/events.py write "Sonatina") and the placeholders editors give a track nobody named.
 UNNAMED = re.compile(r"(sonatina|untitled|unnamed|track|midi|instrument)?\s*[-_#]?\s*\d*", re.I)
