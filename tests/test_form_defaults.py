@@ -1,8 +1,6 @@
 """The genres' default forms repeat about as often as people's music (bench/RESULTS.md, "Per-genre
 defaults tuned"): the shipped model at default settings, on the validation runs' seeds."""
 
-import pytest
-
 from sonatina import api
 from sonatina.analysis import metrics as M
 from sonatina.analysis.repetition import repetition
@@ -11,9 +9,9 @@ from sonatina.compose.form import FormPlan, form_strength, form_variation
 from sonatina.model.registry import load_model
 
 
-def _shares(model, genre, batches=1, **options):
+def _shares(model, genre, batches=1):
     pieces = [p for b in range(batches)  # 8 at a time, as bench/quality.py composes them
-              for p in api.compose(model, seconds=60, genre=genre, seed=101 + 8 * b, variations=8, **options)]
+              for p in api.compose(model, seconds=60, genre=genre, seed=101 + 8 * b, variations=8)]
     shares = repetition([p.score for p in pieces])
     return shares["repetition_2_bars"], shares["repetition_4_bars"]
 
@@ -57,12 +55,12 @@ def _repeated_phrases(pieces):
     return phrases
 
 
-@pytest.mark.parametrize("genre", ["jazz", "classical"])
-def test_jazz_and_classical_compose_under_aaba_with_carried_variations(genre, monkeypatch):
-    # they composed free until issue 11's "Repeats in pop, jazz and classical"
+def test_jazz_composes_under_aaba_with_carried_variations(monkeypatch):
+    # jazz composed free until issue 11's "Repeats in pop, jazz and classical"; classical still does
+    genre, model = "jazz", load_model("default")
+    assert F.structure_defaults("classical", None, None) == (None, 0.0)
     variation = form_variation(genre)
     assert variation.carry_bars == 4 and variation.opening < variation.strength
-    model = load_model("default")
     pieces = api.compose(model, seconds=60, genre=genre, seed=101, variations=8)
     assert {p.settings["form"] for p in pieces} == {"AABA"}
     # a repeated phrase comes back whole, or from the bar where it leaves its first occurrence it is
@@ -74,12 +72,3 @@ def test_jazz_and_classical_compose_under_aaba_with_carried_variations(genre, mo
     monkeypatch.setitem(F.GENRE_DEFAULTS, genre, {"form": "AABA", "form_strength": variation.strength})
     phrases = _repeated_phrases(api.compose(model, seconds=60, genre=genre, seed=101, variations=8))
     assert sum(any(not a and b for a, b in zip(s, s[1:])) for s in phrases) >= len(phrases) // 4
-
-
-def test_classical_comes_back_within_its_first_minute_as_peoples_does():
-    model = load_model("default")
-    two, four = _shares(model, "classical", batches=2)
-    # people's classical (training split, 136 pieces): 0.031 / 0.010 in their first minute; the
-    # test split's 12 pieces 0.020 / 0.000. Free, these 16 pieces never came back (0.000 / 0.000)
-    assert 0.031 * 0.7 <= two <= 0.031 * 1.3 and four > 0, (two, four)
-    assert _shares(model, "classical", batches=2, form="none") == (0.0, 0.0)
