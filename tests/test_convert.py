@@ -242,3 +242,11 @@ def test_a_kept_bass_is_the_only_bass(model, genre):
         {"jazz": "acoustic bass", "folk": "acoustic guitar (nylon)", "pop": "electric bass (finger)",
          "rock": "electric bass (pick)"}[genre])
     assert not any(t.name == "Kept" for t in out.tracks)  # strength 1 keeps no other original notes
+
+
+def test_the_output_writes_its_key_signature(model):
+    # a conversion said "in G major" but wrote no key signature, so notation programs showed C major
+    (out,), info = convert_score(model, None, song(), "jazz", seeds=[1])
+    assert info["key"] == "G major" and [(k.time, k.key, k.tonality) for k in out.key_signatures] == [(0, 1, 0)]
+    (moved,), _ = convert_score(model, None, song(), "pop", key="Gb major", seeds=[1])
+    assert [(k.key, k.tonality) for k in moved.key_signatures] == [(-6, 0)]  # spelled as asked, not F#

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
-from symusic import Note, Score, Tempo, TimeSignature, Track
+from symusic import KeySignature, Note, Score, Tempo, TimeSignature, Track
 
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, draw, finish_ending)
@@ -34,7 +34,7 @@ from sonatina.data.tokens import BEATS_PER_BAR, decode, encode
 from sonatina.errors import BadInputError, UnknownOptionError
 from sonatina.music.chords import estimate_chords
 from sonatina.music.instruments import resolve_instrument
-from sonatina.music.keys import estimate_key, key_name, parse_key, shift_to
+from sonatina.music.keys import estimate_key, key_fifths, key_name, parse_key, shift_to
 from sonatina.model.stepper import one_blas_thread
 from sonatina.model.native_stepper import fast_stepper
 from sonatina.music.melody import extract_bass, extract_melody
@@ -620,6 +620,8 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
         out = Score(TPQ)
         out.tempos = tempos
         out.time_signatures = [TimeSignature(0, 4, 4)]
+        # the key it is in, as a generated piece writes it (notation programs and DAWs read it)
+        out.key_signatures = [KeySignature(0, key_fifths(tonic, mode, key), 1 if mode == "minor" else 0)]
         out.tracks.append(_part("Melody", frame_rules.melody if melody_instrument is None else melody_instrument, melody))
         if bass:  # on the instrument the genre's own bass plays
             out.tracks.append(_part("Bass", _bass_instrument(frame_rules), bass))
