@@ -162,3 +162,15 @@ def test_serve_on_a_taken_port_is_one_sentence_exit_2(tmp_path):
     assert proc.stderr.startswith(f"Error: port {port} is in use; try `make run PORT=")
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert "studio on" not in proc.stdout and not (tmp_path / "instance").exists()  # nothing was started
+
+
+def test_generate_names_the_genre_it_chose(tmp_path):
+    # without --genre the sentence gave the key, tempo and seed but not the genre the piece is in
+    from sonatina.model.registry import load_model
+
+    model = load_model("default")
+    shown = sonatina("generate", "--seconds", "6", "--seed", "2", "--out", tmp_path / "a.mid").stdout
+    assert f"(6.0 s, {model.default_genre}, " in shown
+    other = next(g for g in model.genres if g != model.default_genre)
+    shown = sonatina("generate", "--genre", other, "--seconds", "6", "--seed", "2", "--out", tmp_path / "b.mid").stdout
+    assert f"(6.0 s, {other}, " in shown

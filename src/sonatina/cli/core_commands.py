@@ -77,6 +77,11 @@ def train(sources, out, preset, genre, genre_folders, limit, resume, overwrite, 
                           + "".join(f"\nWarning: {w}" for w in result["warnings"]))
 
 
+def _genre_words(settings: dict) -> str:
+    """'pop, ' for the message: without --genre a user was not told which genre the piece is in."""
+    return f"{settings['genre']}, " if settings.get("genre") else ""
+
+
 @click.command()
 @request_options(GenerationRequest)
 @piece_outputs
@@ -94,7 +99,8 @@ def generate(out, audio, as_json, **options):
     files = write_pieces(pieces, outputs)
     described = "; ".join(
         f"{Path(f['midi']).name}{' and ' + Path(f['audio']).name if f.get('audio') else ''} "
-        f"({f['seconds']:.1f} s, {f['settings']['key']}, {f['settings']['tempo']:g} BPM, seed {f['seed']})"
+        f"({f['seconds']:.1f} s, {_genre_words(f['settings'])}{f['settings']['key']}, {f['settings']['tempo']:g} BPM, "
+        f"seed {f['seed']})"
         for f in files)
     folder = Path(files[0]["midi"]).parent
     where = "" if folder.resolve() == Path.cwd().resolve() else f" in {folder}"  # not "in .."
