@@ -279,8 +279,8 @@ ConvertRequest = RequestSpec("conversion", [
     Setting("to", "text", "Target genre", "Genre to convert to.", choices=("classical", "folk", "jazz", "pop", "rock")),
     _shared("model", help="Model whose genres write the new parts (see `sonatina models`); the CLI also takes a "
             "run folder, e.g. one trained with `sonatina train rock=FOLDER`."),
-    Setting("strength", "number", "Strength", "Share of the bars whose accompaniment is made anew (0 keeps the "
-            "original accompaniment under the new parts, 1 replaces all of it).", default=1.0, minimum=0,
+    Setting("strength", "number", "Strength", "Share of the bars whose original accompaniment is replaced; in the "
+            "others it plays on under the new parts (0 keeps all of it, 1 replaces all of it).", default=1.0, minimum=0,
             maximum=1, step=0.05),
     Setting("keep", "text", "Keep", "What stays exactly as it is: the melody, or the melody and the bass line.",
             default="melody", choices=("melody", "melody+bass")),
