@@ -237,3 +237,19 @@ def test_a_passage_under_dense_kept_parts_stacks_no_more_than_people_do(model):
     # a time step barred by the kept notes ahead goes to them instead of to one more pitch here:
     # about 1.6x the replaced part's 48 notes (2x with the odds of the barred steps thrown away)
     assert sum(counts) / len(counts) <= 1.8 * 48, counts
+
+
+@pytest.mark.parametrize("command", [["extend", "--seconds", "5"], ["regenerate", "--bars", "1-2"]])
+def test_editing_drums_alone_is_one_sentence_without_a_traceback(tmp_path, command):
+    # the genre classifier's refusal (no pitched notes) was logged with its traceback before the
+    # edit's own sentence
+    from symusic import Note, Track
+
+    drums = Score(480)
+    track = Track(name="Drums", is_drum=True)
+    track.notes.extend(Note(beat * 480, 120, 36 if beat % 2 == 0 else 38, 90) for beat in range(16))
+    drums.tracks.append(track)
+    drums.dump_midi(str(tmp_path / "drums.mid"))
+    proc = subprocess.run([*sonatina_command(), command[0], str(tmp_path / "drums.mid"), *command[1:],
+                           "--out", str(tmp_path / "out.mid")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.strip() == "Error: The piece has no pitched notes to work on."

@@ -25,7 +25,7 @@ from sonatina.compose.sample import SamplingConfig
 from sonatina.data.corpus import collect_sources, load_score
 from sonatina.data.dataset import build_dataset, ensure_validation
 from sonatina.data.tokens import DEFAULT_SETTINGS
-from sonatina.errors import SonatinaError, UnknownOptionError
+from sonatina.errors import BadInputError, SonatinaError, UnknownOptionError
 from sonatina.model.checkpoint import preset as model_preset
 from sonatina.model.designs import DESIGN_PRESETS
 from sonatina.model.checkpoint import read_checkpoint
@@ -277,6 +277,8 @@ def _edit_model(model, genre: str | None, score: Score):
         try:
             ranking = genre_classifier().probabilities(score)
             heard = sorted((g for g in ranking if g in loaded.genres), key=lambda g: -ranking[g])
+        except BadInputError:  # nothing it can judge (drums alone): the edit itself says what is wrong
+            heard = []
         except Exception:  # the classifier is a nicety here: the model's default still works
             log.exception("classifying a piece to edit failed")
             heard = []
