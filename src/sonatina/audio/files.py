@@ -72,7 +72,8 @@ def write_audio(samples: np.ndarray, sample_rate: int, path: str | Path, *,
         pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
         path.write_bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
     else:
-        sf.write(path, samples, sample_rate, format=fmt, subtype="PCM_16")
+        with path.open("wb") as file:  # opened here, so a path the system refuses is an OSError naming it
+            sf.write(file, samples, sample_rate, format=fmt, subtype="PCM_16")
     return {"path": str(path), "format": fmt.lower(), "bytes": path.stat().st_size,
             "encode_s": round(time.perf_counter() - start, 3)}
 

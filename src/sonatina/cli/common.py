@@ -15,7 +15,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 def user_errors(func):
-    """Turn SonatinaError into one sentence on stderr and exit code 2, never a traceback."""
+    """Turn SonatinaError (and a path the system refuses) into one sentence on stderr and exit code 2,
+    never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -23,6 +24,17 @@ def user_errors(func):
             return func(*args, **kwargs)
         except SonatinaError as exc:
             click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except OSError as exc:  # a path the system refuses (an --out in a read-only or missing place, a full disk)
+            if exc.filename is None:
+                raise
+            if isinstance(exc, (FileExistsError, NotADirectoryError)):  # folders are made with exist_ok
+                path = Path(exc.filename)
+                in_the_way = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+                click.echo(f"Error: '{in_the_way}' is a file, not a folder, so nothing can be written inside it.",
+                           err=True)
+            else:
+                click.echo(f"Error: Sonatina could not open '{exc.filename}': {exc.strerror}.", err=True)
             sys.exit(2)
 
     return wrapper
@@ -75,7 +87,20 @@ def output_paths(out: Path, audio: str | None, variations: int, primer: str | No
         if path.resolve() in taken:
             raise SonatinaError(f"Two outputs would share the path '{path}'; choose another --out.")
         taken.add(path.resolve())
+    for path in taken:
+        _check_writable(path)
     return paths
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before composing, with the OSError user_errors turns into a sentence, where the system
+    will not let us write `path` (symusic's own writer said only "RuntimeError: File not found")."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists()
+    with path.open("ab"):
+        pass
+    if not existed:
+        path.unlink()
 
 
 def piece_outputs(command):
