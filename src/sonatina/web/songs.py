@@ -53,10 +53,19 @@ def models() -> list[dict]:
     taken = {m["name"] for m in rows}
     for name, folder in _extra_models().items():
         if name not in taken:
-            loaded = api.load_model(folder)
+            try:
+                loaded = api.load_model(folder)
+            except SonatinaError as exc:  # one wrong path must not take every model from every user
+                if folder not in _unusable_models:
+                    _unusable_models.add(folder)
+                    log.warning("SONATINA_MODELS: %s is left out: %s", folder, exc)
+                continue
             rows.append({"name": name, "genres": loaded.genres, "description": loaded.card.get("description", ""),
                          "bits_per_note": loaded.card.get("validation", {}).get("bits_per_note")})
     return rows
+
+
+_unusable_models: set[str] = set()  # MODEL_PATHS entries already logged as unusable (said once per process)
 
 
 def _extra_models() -> dict[str, str]:
