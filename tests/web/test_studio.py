@@ -203,5 +203,19 @@ def test_a_recording_with_no_notes_fails_its_job_with_a_sentence_about_the_uploa
     job_id = response.headers["Location"].rsplit("/", 1)[1]
     with app.app_context():
         job = db.session.get(Job, job_id)
-        assert job.status == "failed" and "the uploaded recording" in job.error
+        assert job.status == "failed" and "the uploaded recording" in job.error.lower()
         assert "primers/" not in job.error and ".wav'" not in job.error
+
+
+def test_a_silent_recording_fails_its_job_with_a_sentence_that_starts_as_one(app, client, auth, model_name, tmp_path):
+    # the stored file's name opened the transcriber's sentence; replaced, it read "the uploaded recording is silent"
+    import numpy as np
+    import soundfile
+
+    silence = tmp_path / "silence.wav"
+    soundfile.write(str(silence), np.zeros(44100 * 2), 44100)
+    auth.signup()
+    response = generate(auth, model_name, primer=(silence.open("rb"), "silence.wav"), seconds="30")
+    with app.app_context():
+        job = db.session.get(Job, response.headers["Location"].rsplit("/", 1)[1])
+        assert job.status == "failed" and job.error == "The uploaded recording is silent: there is nothing to transcribe."

@@ -456,7 +456,8 @@ def _transcribe_primer(job: Job) -> Path:
         transcribe(storage.path(audio_name), storage.path(midi_name))
     except SonatinaError as exc:  # its sentence names our stored file; say what the user knows
         storage.delete(midi_name)
-        raise type(exc)(str(exc).replace(f"'{Path(audio_name).name}'", "the uploaded recording")) from None
+        said = str(exc).replace(f"'{Path(audio_name).name}'", "the uploaded recording")
+        raise type(exc)(said[:1].upper() + said[1:]) from None  # a sentence, even where the name opened it
     except Exception:
         storage.delete(midi_name)
         raise
