@@ -250,3 +250,13 @@ def test_the_output_writes_its_key_signature(model):
     assert info["key"] == "G major" and [(k.time, k.key, k.tonality) for k in out.key_signatures] == [(0, 1, 0)]
     (moved,), _ = convert_score(model, None, song(), "pop", key="Gb major", seeds=[1])
     assert [(k.key, k.tonality) for k in moved.key_signatures] == [(-6, 0)]  # spelled as asked, not F#
+
+
+def test_a_drum_track_is_refused_as_the_melody(model):
+    # --melody-track on the drums kept their hits as the "melody", played by the lead instrument
+    source = song()
+    drums = Track(name="Drums", is_drum=True)
+    drums.notes.extend(Note(beat * TPQ, TPQ // 4, 36 + beat % 3, 90) for beat in range(BARS * 4))
+    source.tracks.append(drums)
+    with pytest.raises(BadInputError, match=r"^Track 2 is drums, which cannot be the melody; choose a pitched track\.$"):
+        convert_score(model, None, source, "pop", melody_track=2, seeds=[1])

@@ -470,6 +470,7 @@ def arrangement_for(genre: str, model_genres: list[str]) -> tuple[Arrangement, s
 
 def split_source(score: Score, melody_track: int | None, keep_bass: bool):
     """(melody notes, kept bass notes, melody track index) of a source; refuses pieces with no tune."""
+    melody_track = _check_track(score, melody_track)
     if not any(len(t.notes) for t in score.tracks if not t.is_drum):
         raise BadInputError("The piece has no pitched notes to convert (is it drums only?).")
     end = max(n.time + n.duration for t in score.tracks for n in t.notes)
@@ -491,6 +492,8 @@ def end_of(score: Score) -> int:
 def _check_track(score: Score, melody_track: int | None) -> int | None:
     if melody_track is not None and not 0 <= melody_track < len(score.tracks):
         raise BadInputError(f"There is no track {melody_track}; the piece has tracks 0-{len(score.tracks) - 1}.")
+    if melody_track is not None and score.tracks[melody_track].is_drum:  # its hits would be kept as a tune
+        raise BadInputError(f"Track {melody_track} is drums, which cannot be the melody; choose a pitched track.")
     return melody_track
 
 
@@ -565,7 +568,6 @@ def convert_score(model, drum_model, score: Score, genre: str, *, keep_bass: boo
     sampling = sampling or SamplingConfig()
     frame_rules, writer = arrangement_for(genre, model.genres)
     score = score.resample(TPQ)
-    melody_track = _check_track(score, melody_track)
     pitched = [n for t in score.tracks if not t.is_drum for n in t.notes]
     if not pitched:
         raise BadInputError("The piece has no pitched notes to convert (is it drums only?).")
