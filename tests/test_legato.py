@@ -70,3 +70,20 @@ def test_a_voice_is_not_held_into_its_own_next_note():
     ends = {(n.time, n.pitch): n.time + n.duration for n in track.notes}
     # the first C reaches its restrike and stops there; the G is held on instead
     assert ends[(0, 60)] == 480 and ends[(480, 60)] == 960 and ends[(0, 67)] == 960
+
+
+def test_a_primer_continued_as_a_chorale_keeps_its_note_lengths(tmp_path):
+    primer = Score(480)
+    track = Track("primer", 0)
+    # two chords whose notes stop early: the gaps a chorale would have held, but they are the user's
+    for time, pitch in [(0, 48), (0, 55), (0, 64), (960, 50), (960, 57), (960, 65)]:
+        track.notes.append(Note(time, 240, pitch, 80))
+    primer.tracks.append(track)
+    path = tmp_path / "primer.mid"
+    primer.dump_midi(str(path))
+    piece = api.compose(seconds=12, genre="chorale", primer=str(path), seed=3, tempo=120)[0]
+    given = {(n.time, n.pitch) for n in track.notes}
+    kept = sorted((n.time, n.pitch, n.duration) for t in piece.score.tracks for n in t.notes if (n.time, n.pitch) in given)
+    assert [(t, d) for t, _, d in kept] == [(0, 240)] * 3 + [(960, 240)] * 3
+    roll = M._pianoroll(piece.score).sum(axis=1)
+    assert (roll[len(roll) // 2:] >= 2).all()  # the new music after it is held as any chorale's

@@ -21,12 +21,13 @@ def held_voices(genre: str | None) -> int:
     return HELD_VOICES_BY_GENRE.get(genre, 0)
 
 
-def hold_voices(score: Score, voices: int) -> None:
+def hold_voices(score: Score, voices: int, kept_until: int = -1) -> None:
     """In place: wherever fewer than `voices` notes of a track sound between one onset and the
     next, the notes begun at or before the first that end latest are held to the next onset.
 
     A note is not held past a later onset of its own pitch (the voice sings it again there), so
-    no two notes of one pitch overlap."""
+    no two notes of one pitch overlap. Notes beginning at or before tick `kept_until` (a user's
+    primer) keep their lengths: only the new music is held."""
     if voices <= 0:
         return
     for track in score.tracks:
@@ -50,7 +51,7 @@ def hold_voices(score: Score, voices: int) -> None:
                 if end >= following:
                     held += 1
                     continue
-                if _struck_between(struck[note.pitch], end, following):
+                if note.time <= kept_until or _struck_between(struck[note.pitch], end, following):
                     continue
                 note.duration = following - note.time
                 held += 1

@@ -100,6 +100,9 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
     sequences = sample_tokens(model.stepper, model.vocab, model.genres.index(genre), [mode_index(m) for _, m in keys],
                               target_beats, sampling, seeds, primer_ids, progress, processors)
     end_tick = round(target_beats * TICKS_PER_QUARTER)
+    # the primer's last onset as decoded on the piece's own grid: the user's notes keep their lengths
+    primer_end = -1 if primer_ids is None else max(
+        (n.time for t in decode(model.tokenizer, primer_ids, tempo, program).tracks for n in t.notes), default=-1)
     pieces = []
     for i, (ids, (tonic, mode)) in enumerate(zip(sequences, keys)):
         score = decode(model.tokenizer, ids, tempo, program)
@@ -107,7 +110,7 @@ def compose(model: LoadedModel, *, seconds: float | None = None, genre: str | No
         if monophonic:
             end_at_next_onset(score)
         else:
-            hold_voices(score, held_voices(genre))
+            hold_voices(score, held_voices(genre), primer_end)
         finish_ending(score, end_tick)
         score.time_signatures = [TimeSignature(0, 4, 4)]
         score.key_signatures = [KeySignature(0, key_fifths(tonic, mode, key), 1 if mode == "minor" else 0)]
