@@ -89,11 +89,12 @@ def test_the_piece_wide_bonus_tables_hold_each_positions_plain_bonuses():
         for here in range(frame.end):
             pitch = pitch_of[ids]
             plain = np.where(frame.chord_tones[here][pitch % 12], CHORD_BONUS, 0.0)
-            plain[(pitch < voice.low) | (pitch > voice.high) | (pitch >= frame.melody_pitch[here])] = -np.inf
-            plain_root = np.where((pitch < BASS_CEILING) & (pitch % 12 == frame.roots[here]), ROOT_BONUS, 0.0)
+            sounds = pitch - frame.shift  # ranges and the bass register are sounding pitches
+            plain[(sounds < voice.low) | (sounds > voice.high) | (pitch >= frame.melody_pitch[here])] = -np.inf
+            plain_root = np.where((sounds < BASS_CEILING) & (pitch % 12 == frame.roots[here]), ROOT_BONUS, 0.0)
             assert np.array_equal(chord[here], plain) and np.array_equal(root[here], plain_root)
             assert has_root[here] == plain_root.any()
-        assert has_root.any() == any(v < BASS_CEILING for v in pitch_of[ids] if voice.low <= v)
+        assert has_root.any() == any(v - frame.shift < BASS_CEILING for v in pitch_of[ids] if voice.low <= v - frame.shift)
 
 
 def test_the_default_sampling_shortcut_draws_what_the_processors_draw():

@@ -74,8 +74,8 @@ class Voice:
     """One part the model writes, in its own pass, under the melody and the parts before it."""
     name: str
     instrument: str
-    low: int  # lowest pitch it may write
-    high: int  # highest pitch (it also stays below the melody)
+    low: int  # lowest pitch it may write, as it sounds (not in the frame moved to C the model writes in)
+    high: int  # highest sounding pitch (it also stays below the melody)
     per_onset: int  # new notes it may start at one position
     bass: str | None = None  # instrument for its lowest notes under BASS_CEILING, split off as a bass part
     writes_as: tuple[str, ...] = ()  # model genres that write this part instead of the target genre
@@ -117,11 +117,15 @@ ARRANGEMENTS = {
     # the solo-line models that write jazz's and folk's bass left it silent almost everywhere (their
     # music has no second line), so a pulse sets where it sits, as the drums' grooves do: a walking
     # bass on every beat, a folk guitar's bass on beats 1 and 3; the model chooses the notes
-    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, BASS_CEILING, 1, pulse=1, walking=True),
-                                      Voice("piano", "acoustic grand piano", 48, 79, 3, writes_as=("pop",))),
+    # (ranges are sounding pitches. The bass walks E1-C3 and the piano comps from A2, the guitar's
+    # bass sits C2-C3 under chords from A2: the model writes near the top of a bass range, and a
+    # bass up to E3 over a middle part from C3 often lost the lowest note, which names the chord;
+    # chosen on the validation split, bench/RESULTS.md "Convert: voice ranges in sounding pitch")
+    "jazz": Arrangement("tenor sax", (Voice("bass", "acoustic bass", 28, 48, 1, pulse=1, walking=True),
+                                      Voice("piano", "acoustic grand piano", 45, 79, 3, writes_as=("pop",))),
                         drums="jazz", swing=0.62),
-    "folk": Arrangement("violin", (Voice("bass", "acoustic guitar (nylon)", 36, BASS_CEILING, 1, pulse=2),
-                                   Voice("guitar", "acoustic guitar (nylon)", 48, 76, 3, writes_as=("pop",)))),
+    "folk": Arrangement("violin", (Voice("bass", "acoustic guitar (nylon)", 36, 48, 1, pulse=2),
+                                   Voice("guitar", "acoustic guitar (nylon)", 45, 76, 3, writes_as=("pop",)))),
 }
 
 
@@ -360,12 +364,17 @@ def _pitch_bonuses(frame: SourceFrame, voice: Voice, pitch: np.ndarray) -> tuple
     """Per position, over the Pitch tokens (whose MIDI pitches are `pitch`): the chord-tone bonus
     (-inf on pitches out of the voice's range or not below the melody), the root bonus in the bass
     register, and whether a position has any root bonus. Built for the whole piece at once, so a
-    step only reads its row."""
+    step only reads its row.
+
+    The tokens are in the frame moved to C (like the chords and the melody here), while a voice's
+    range and the bass register are sounding pitches (an instrument's compass): those are compared
+    with the pitch the token will sound at once moved back, `pitch - frame.shift`."""
     pcs = pitch % 12
+    sounds = pitch - frame.shift
     chord = np.where(frame.chord_tones[:, pcs], np.float32(CHORD_BONUS), np.float32(0))
-    chord[(pitch[None] < voice.low) | (pitch[None] > voice.high) | (pitch[None] >= frame.melody_pitch[:, None])] = -np.inf
+    chord[(sounds[None] < voice.low) | (sounds[None] > voice.high) | (pitch[None] >= frame.melody_pitch[:, None])] = -np.inf
     # (a position with no chord has root -1, which no pitch class equals)
-    root = np.where((pitch[None] < BASS_CEILING) & (pcs[None] == frame.roots[:, None]), np.float32(ROOT_BONUS), np.float32(0))
+    root = np.where((sounds[None] < BASS_CEILING) & (pcs[None] == frame.roots[:, None]), np.float32(ROOT_BONUS), np.float32(0))
     return chord, root, root.any(axis=1)
 
 
