@@ -108,3 +108,10 @@ def test_config_reads_the_environment_and_test_config_wins(tmp_path, app_config)
     assert app.config["SONGS_PER_PAGE"] == 3 and app.config["MAX_SECONDS"] == 600
     assert app.config["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024 and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["FILES_DIR"] == str(Path(app.instance_path) / "files")
+
+
+def test_the_welcome_page_names_what_the_studio_does(app, client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Compose something new." in page
+    offered = page.split('id="hero-convert"')[1].split("</p>")[0]
+    assert "converted into another genre (classical, folk, jazz, pop or rock)" in offered  # convert's own choices

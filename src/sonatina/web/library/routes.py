@@ -9,6 +9,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from sonatina.errors import BadInputError, SonatinaError
+from sonatina.request import ConvertRequest
 from sonatina.web import families, songs, storage
 from sonatina.web.downloads import send_song_file
 from sonatina.web.forms import EmptyForm
@@ -26,7 +27,8 @@ class RenameForm(FlaskForm):
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("library.dashboard"))
-    return render_template("library/welcome.html")
+    targets = list(ConvertRequest["to"].choices)
+    return render_template("library/welcome.html", convert_targets=", ".join(targets[:-1]) + " or " + targets[-1])
 
 
 def _page_number() -> int:
