@@ -146,6 +146,7 @@ class BarCopier:
         self.pos = np.full(batch, -1)
         self.free_until = np.zeros(batch, dtype=int)  # bars before this one copy nothing (a carried variation)
         self.span = np.full((batch, 2), np.nan)  # a carried variation's lowest and highest pitch without a cost
+        self.pitches = vocab.pitch_of[vocab.pitch_ids]
 
     def advance(self, row: int, token: int) -> None:
         kind = self.v.kind[token]
@@ -228,8 +229,8 @@ class BarCopier:
                 # another note here (a bonus on the onset alone cut chords played out of step short)
                 scores[row, self.time_ids] -= np.logaddexp.reduce(scores[row, self.time_ids]) - moving_on
             if not np.isnan(self.span[row, 0]):
-                pitch = self.v.pitch_of[self.v.pitch_ids]
-                beyond = np.maximum(self.span[row, 0] - pitch, 0) + np.maximum(pitch - self.span[row, 1], 0)
+                low, high = self.span[row]
+                beyond = np.maximum(low - self.pitches, 0) + np.maximum(self.pitches - high, 0)
                 scores[row, self.v.pitch_ids] -= self.register * beyond
         return scores
 

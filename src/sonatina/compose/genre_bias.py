@@ -15,15 +15,16 @@ from sonatina.data.tokens import Vocabulary
 
 
 def genre_processors(vocab: Vocabulary, genre: str, modes: list[str], strength: float,
-                     spans: list[int] | None) -> list:
+                     spans: list[int] | None, written: tuple[int, int] | None = None) -> list:
     """The processors for `len(modes)` rows of `genre` (in the model's C-tonic frame, one mode per
-    row): ScaleBias at `strength` nats (none at 0), a RegisterWindow of `spans` (none for None) and
-    the genre's RestBias (none where its default is 0), in that order."""
+    row): ScaleBias at `strength` nats (none at 0), a RegisterWindow of `spans` (none for None;
+    `written` as RegisterWindow takes it), the genre's RestBias and its PitchClassHabit (each none
+    where its default is 0), in that order."""
     processors = []
     if strength > 0:
         processors.append(ScaleBias(vocab.pitch_of, modes, strength))
     if spans is not None:
-        processors.append(RegisterWindow(vocab.pitch_of, spans))
+        processors.append(RegisterWindow(vocab.pitch_of, spans, written=written))
     rest = default_rest_bias(genre)
     if rest > 0:
         processors.append(RestBias(vocab, len(modes), rest))

@@ -30,7 +30,6 @@ from threadpoolctl import threadpool_limits
 
 from sonatina.compose.convert import kept_tokens
 from sonatina.compose.genre_bias import genre_processors
-from sonatina.compose.register import RegisterWindow
 from sonatina.compose.sample import (MIN_LAST_NOTE_BEATS, Grammar, SamplingConfig, _softmax, apply_temperature,
                                      apply_top_k, apply_top_p, default_pitch_span, default_scale_strength)
 from sonatina.data.dataset import mode_index
@@ -450,10 +449,9 @@ def edit_processors(model, genre: str, mode: str, rows: int, kept_pitches: list[
     strength = default_scale_strength(genre) if scale_strength is None else scale_strength
     typical = default_pitch_span(genre)
     span = pitch_range if pitch_range is not None else (None if typical is None else typical[0])
-    processors = genre_processors(model.vocab, genre, [mode] * rows, strength, None if span is None else [span] * rows)
-    for processor in processors:
-        if isinstance(processor, RegisterWindow) and kept_pitches:  # the kept notes after the passage count too
-            processor.low[:], processor.high[:] = min(kept_pitches), max(kept_pitches)
+    written = (min(kept_pitches), max(kept_pitches)) if kept_pitches else None  # the kept notes after it count too
+    processors = genre_processors(model.vocab, genre, [mode] * rows, strength, None if span is None else [span] * rows,
+                                  written)
     kept_range = max(kept_pitches) - min(kept_pitches) if kept_pitches else 0
     return processors, {"scale_strength": strength,
                         "pitch_range": None if span is None else max(span, kept_range)}

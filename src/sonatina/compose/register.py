@@ -30,16 +30,20 @@ class RegisterWindow:
 
     A pitch that would stretch the row's range (its lowest to its highest note so far, primer
     included) past the span loses `strength` nats per semitone past it; pitches within the range
-    written so far are never touched, so until the range is used up the model goes where it likes."""
+    written so far are never touched, so until the range is used up the model goes where it likes.
+    `written`, the lowest and highest pitch of music the rows are told nothing of (the kept notes
+    after an edited passage), starts every row's range there."""
 
-    def __init__(self, pitch_of: np.ndarray, spans: list[float], strength: float | None = None):
+    def __init__(self, pitch_of: np.ndarray, spans: list[float], strength: float | None = None,
+                 written: tuple[int, int] | None = None):
         self.pitch_of = pitch_of
         self.ids = np.flatnonzero(pitch_of >= 0)
         self.pitches = pitch_of[self.ids].astype(float)
         self.spans = np.asarray(spans, dtype=float)
         self.strength = float(REGISTER_STRENGTH if strength is None else strength)
-        self.low = np.full(len(spans), np.inf)  # no note yet: every pitch is free
-        self.high = np.full(len(spans), -np.inf)
+        low, high = written or (np.inf, -np.inf)  # no note yet: every pitch is free
+        self.low = np.full(len(spans), float(low))
+        self.high = np.full(len(spans), float(high))
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
         widest = np.maximum(self.high[:, None], self.pitches) - np.minimum(self.low[:, None], self.pitches)
